@@ -1,0 +1,394 @@
+/**
+ * Runs one script in a fresh QuickJS runtime + context on the current thread. Used directly in
+ * inline mode and inside each pool worker.
+ */
+import releaseSyncVariant from '@jitl/quickjs-wasmfile-release-sync';
+import type { GuestErrorInfo, HostBridge, RunOutcome, RunRequest, SandboxLimits } from '@script-harness/core';
+import {
+  type QuickJSContext,
+  type QuickJSDeferredPromise,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSSyncVariant,
+  type QuickJSWASMModule,
+  newQuickJSWASMModuleFromVariant,
+} from 'quickjs-emscripten-core';
+import { BOOT_SOURCE, DESCRIBE_SOURCE, GLUE_FILENAME, IO_SOURCE, TOOLS_SOURCE } from './glue.ts';
+
+// The package's types describe its CommonJS build; under ESM its default export is the variant itself.
+const variant = releaseSyncVariant as unknown as QuickJSSyncVariant;
+
+/**
+ * One QuickJS WebAssembly module per thread, shared by its sandboxes. If a script exhausts the
+ * thread's native stack inside the engine (deep recursion in a native builtin such as
+ * `JSON.stringify`), the WebAssembly instance is left mid-call and cannot be trusted again: it is
+ * marked poisoned, abandoned without disposal, and the next sandbox loads a fresh module.
+ */
+export class QuickJSModuleHolder {
+  #module: QuickJSWASMModule | undefined;
+  #loading: Promise<QuickJSWASMModule> | undefined;
+  /** How many times the module was replaced after a fault. */
+  replacements = 0;
+
+  /** The current module, synchronously, when one is loaded and healthy. */
+  get ready(): QuickJSWASMModule | undefined {
+    return this.#module;
+  }
+
+  async get(): Promise<QuickJSWASMModule> {
+    if (this.#module !== undefined) return this.#module;
+    this.#loading ??= newQuickJSWASMModuleFromVariant(variant).then((module) => {
+      this.#module = module;
+      this.#loading = undefined;
+      return module;
+    });
+    return this.#loading;
+  }
+
+  poison(module: QuickJSWASMModule): void {
+    if (this.#module === module) {
+      this.#module = undefined;
+      this.replacements++;
+    }
+  }
+}
+
+interface Envelope {
+  ok: boolean;
+  name?: string;
+  message?: string;
+  code?: string;
+  stack?: string;
+}
+
+interface ScriptFrame {
+  line: number;
+  column?: number;
+  text: string;
+}
+
+const FRAME_POSITION = /script\.ts:(\d+)(?::(\d+))?/;
+
+/** Keeps the script's own stack frames, in the model's coordinates; glue and host frames are dropped. */
+function scriptFrames(stack: string | undefined, lineOffset: number): ScriptFrame[] {
+  if (stack === undefined) return [];
+  const frames: ScriptFrame[] = [];
+  for (const text of stack.split('\n')) {
+    const match = FRAME_POSITION.exec(text);
+    if (match === null) continue;
+    const line = Number(match[1]) - lineOffset;
+    const column = match[2] === undefined ? undefined : Number(match[2]);
+    frames.push({ line, ...(column === undefined ? {} : { column }), text: `    at script.ts:${line}${column === undefined ? '' : `:${column}`}` });
+  }
+  return frames;
+}
+
+const SCRIPT_FILENAME = 'script.ts';
+const VALUE_PREFIX = '{"ok":true,"value":';
+
+/**
+ * Executes `request` to completion in a fresh runtime and context, then disposes both.
+ * Never throws for anything the script does.
+ */
+export async function runInFreshContext(
+  holder: QuickJSModuleHolder,
+  module: QuickJSWASMModule,
+  limits: SandboxLimits,
+  request: RunRequest,
+  bridge: HostBridge,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
+  const runtime = module.newRuntime();
+  runtime.setMemoryLimit(limits.memoryBytes);
+  runtime.setMaxStackSize(limits.stackBytes);
+  let interrupted = false;
+  runtime.setInterruptHandler(() => {
+    if (signal.aborted || Date.now() > request.deadline) interrupted = true;
+    return interrupted;
+  });
+  const context = runtime.newContext();
+  const pending = new Set<QuickJSDeferredPromise>();
+  let disposed = false;
+  let poisoned = false;
+  let wake: (() => void) | undefined;
+  const handles: QuickJSHandle[] = [];
+  const track = (handle: QuickJSHandle) => {
+    handles.push(handle);
+    return handle;
+  };
+
+  const classify = (fallback: GuestErrorInfo['code'], name: string, message: string): GuestErrorInfo['code'] => {
+    if (interrupted) return signal.aborted ? abortCode(signal) : 'TIMEOUT';
+    if (name === 'InternalError' && message === 'out of memory') return 'MEMORY_LIMIT';
+    if ((name === 'InternalError' || name === 'RangeError') && /stack overflow|call stack size/i.test(message)) {
+      return 'STACK_OVERFLOW';
+    }
+    return fallback;
+  };
+  const timeoutOutcome = (): RunOutcome => ({ ok: false, error: { code: 'TIMEOUT', message: 'the script ran past its deadline' } });
+
+  try {
+    const hostCall = track(
+      context.newFunction('hostCall', (idHandle, nameHandle, argsHandle) => {
+        const deferred = context.newPromise();
+        try {
+          const callId = context.getNumber(idHandle);
+          const name = context.getString(nameHandle);
+          const argsJson = context.getString(argsHandle);
+          pending.add(deferred);
+          bridge.callTool(callId, name, argsJson).then(
+            (reply) => settle(deferred, reply),
+            () => settle(deferred, '{"ok":false,"error":{"code":"INTERNAL","message":"the host failed to answer the tool call"}}'),
+          );
+        } catch {
+          settle(deferred, '{"ok":false,"error":{"code":"INTERNAL","message":"the tool call could not be made"}}');
+        }
+        return deferred.handle;
+      }),
+    );
+    const hostEmit = track(
+      context.newFunction('hostEmit', (kindHandle, levelHandle, textHandle) => {
+        try {
+          const kind = context.getString(kindHandle) === 'progress' ? 'progress' : 'console';
+          bridge.emit(kind, context.getString(levelHandle), context.getString(textHandle));
+        } catch {
+          // A listener's failure is the host's problem, never the script's.
+        }
+      }),
+    );
+    const settle = (deferred: QuickJSDeferredPromise, reply: string) => {
+      if (disposed || !pending.delete(deferred)) return;
+      const replyHandle = context.newString(reply);
+      deferred.resolve(replyHandle);
+      replyHandle.dispose();
+      wake?.();
+    };
+
+    // Parts behind the injected globals, compiled on first use (see glue.ts).
+    const parts = new Map<string, QuickJSHandle>();
+    const loadPart = (part: 'tools' | 'io', primordials: QuickJSHandle): QuickJSHandle | undefined => {
+      const cached = parts.get(part);
+      if (cached !== undefined) return cached;
+      const compiledPart = context.evalCode(part === 'tools' ? TOOLS_SOURCE : IO_SOURCE, GLUE_FILENAME, {
+        type: 'global',
+        strict: true,
+      });
+      if (compiledPart.error) {
+        compiledPart.error.dispose();
+        return undefined;
+      }
+      const partFactory = track(compiledPart.value);
+      const data = track(context.newString(part === 'tools' ? JSON.stringify(request.toolNames) : request.contextJson));
+      const made = context.callFunction(partFactory, context.undefined, primordials, part === 'tools' ? hostCall : hostEmit, data);
+      if (made.error) {
+        made.error.dispose();
+        return undefined;
+      }
+      parts.set(part, track(made.value));
+      return made.value;
+    };
+    const hostLoad = track(
+      context.newFunction('hostLoad', (nameHandle, primordialsHandle) => {
+        const name = context.getString(nameHandle);
+        const exports = loadPart(name === 'console' || name === 'context' ? 'io' : 'tools', primordialsHandle);
+        return exports === undefined ? context.undefined : context.getProp(exports, name);
+      }),
+    );
+
+    const glueResult = context.evalCode(BOOT_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
+    if (glueResult.error) {
+      glueResult.error.dispose();
+      return { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
+    }
+    const factory = track(glueResult.value);
+    const bootResult = context.callFunction(factory, context.undefined, hostLoad);
+    if (bootResult.error) {
+      bootResult.error.dispose();
+      return interrupted
+        ? timeoutOutcome()
+        : { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
+    }
+    const runFn = track(bootResult.value);
+
+    const errorOutcome = (envelope: Envelope | undefined, fallback: GuestErrorInfo['code']): RunOutcome => {
+      if (envelope === undefined) {
+        const code = classify(fallback, '', '');
+        return { ok: false, error: { code, message: code === 'TIMEOUT' ? 'the script ran past its deadline' : 'the script failed' } };
+      }
+      const name = envelope.name ?? 'Error';
+      const message = envelope.message ?? '';
+      const code = classify(
+        envelope.code !== undefined && isGuestCode(envelope.code) ? envelope.code : fallback,
+        name,
+        message,
+      );
+      const frames = scriptFrames(envelope.stack, request.lineOffset);
+      const position = frames[0];
+      const error: GuestErrorInfo = {
+        code,
+        message: describeMessage(code, name, message),
+        ...(position === undefined
+          ? {}
+          : { line: position.line, ...(position.column === undefined ? {} : { column: position.column }) }),
+        ...(frames.length > 0 ? { stack: `${name}: ${message}\n${frames.map((f) => f.text).join('\n')}` } : {}),
+      };
+      return { ok: false, error };
+    };
+    // Compiled on the failure path only; see DESCRIBE_SOURCE.
+    const describeHandle = (handle: QuickJSHandle, fallback: GuestErrorInfo['code']): RunOutcome => {
+      if (interrupted) return timeoutOutcome();
+      const compiledDescribe = context.evalCode(DESCRIBE_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
+      if (compiledDescribe.error) {
+        compiledDescribe.error.dispose();
+        return errorOutcome(undefined, fallback);
+      }
+      const describeFn = track(compiledDescribe.value);
+      const toolsPart = parts.get('tools');
+      const toolErrorClass = toolsPart === undefined ? undefined : track(context.getProp(toolsPart, 'ToolError'));
+      const described = context.callFunction(describeFn, context.undefined, handle, toolErrorClass ?? context.undefined);
+      if (described.error) {
+        described.error.dispose();
+        return errorOutcome(undefined, fallback);
+      }
+      const text = context.typeof(described.value) === 'string' ? context.getString(described.value) : undefined;
+      described.value.dispose();
+      return errorOutcome(text === undefined ? undefined : (JSON.parse(text) as Envelope), fallback);
+    };
+
+    // Compile the script. A syntax error here carries the engine's position.
+    const compiled = context.evalCode(request.code, SCRIPT_FILENAME, { type: 'global', strict: true });
+    if (compiled.error) {
+      const outcome = describeHandle(compiled.error, 'SYNTAX_ERROR');
+      compiled.error.dispose();
+      return outcome;
+    }
+    const scriptFn = track(compiled.value);
+    const started = context.callFunction(runFn, context.undefined, scriptFn);
+    if (started.error) {
+      const outcome = describeHandle(started.error, 'GUEST_ERROR');
+      started.error.dispose();
+      return outcome;
+    }
+    const resultPromise = track(started.value);
+
+    for (;;) {
+      const jobs = runtime.executePendingJobs();
+      if (jobs.error) {
+        const outcome = describeHandle(jobs.error, 'GUEST_ERROR');
+        jobs.error.dispose();
+        return outcome;
+      }
+      if (interrupted) return timeoutOutcome();
+      const state = context.getPromiseState(resultPromise);
+      if (state.type === 'fulfilled') {
+        const text = context.typeof(state.value) === 'string' ? context.getString(state.value) : '';
+        state.value.dispose();
+        // The glue builds success envelopes as '{"ok":true}' or '{"ok":true,"value":<json>}'.
+        if (text === '{"ok":true}') return { ok: true, valueJson: undefined };
+        if (text.startsWith(VALUE_PREFIX)) return { ok: true, valueJson: text.slice(VALUE_PREFIX.length, -1) };
+        return errorOutcome(text === '' ? undefined : (JSON.parse(text) as Envelope), 'GUEST_ERROR');
+      }
+      if (state.type === 'rejected') {
+        const outcome = describeHandle(state.error, 'GUEST_ERROR');
+        state.error.dispose();
+        return outcome;
+      }
+      if (runtime.hasPendingJob()) continue;
+      if (pending.size === 0) {
+        return {
+          ok: false,
+          error: {
+            code: 'UNSETTLED_PROMISE',
+            message: 'the script is waiting for a promise that nothing can settle (no tool call is running)',
+          },
+        };
+      }
+      // Wait for a tool call to answer, the deadline, or cancellation.
+      if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          wake = undefined;
+          resolve();
+        };
+        wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+      if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
+    }
+  } catch (error) {
+    // The engine itself failed mid-call (never a script fault the engine could report): the
+    // WebAssembly instance is in an unknown state, so it is abandoned, not disposed.
+    poisoned = true;
+    holder.poison(module);
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return {
+        ok: false,
+        error: { code: 'STACK_OVERFLOW', message: 'the script overflowed the stack (recursion too deep)' },
+      };
+    }
+    return interrupted
+      ? timeoutOutcome()
+      : { ok: false, error: { code: 'INTERNAL', message: 'the QuickJS runtime failed while running the script' } };
+  } finally {
+    disposed = true;
+    if (!poisoned) {
+      for (const deferred of pending) deferred.dispose();
+      for (const handle of handles) if (handle.alive) handle.dispose();
+      disposeQuietly(context, runtime);
+    }
+    pending.clear();
+  }
+}
+
+function disposeQuietly(context: QuickJSContext, runtime: QuickJSRuntime): void {
+  try {
+    context.dispose();
+    runtime.dispose();
+  } catch {
+    // Disposal after an out-of-memory can fail inside the engine; the runtime is dropped either way.
+  }
+}
+
+const GUEST_CODES = new Set([
+  'TOOL_NOT_FOUND',
+  'TOOL_VALIDATION',
+  'TOOL_ERROR',
+  'TOOL_BUDGET',
+  'APPROVAL_DENIED',
+  'APPROVAL_TIMEOUT',
+  'POLICY_DENIED',
+  'SERIALIZATION',
+  'OUTPUT_LIMIT',
+  'TIMEOUT',
+  'CANCELLED',
+  'DETACHED_PROMISE',
+  'INTERNAL',
+]);
+
+function isGuestCode(code: string): code is GuestErrorInfo['code'] {
+  return GUEST_CODES.has(code);
+}
+
+function abortCode(signal: AbortSignal): GuestErrorInfo['code'] {
+  const code = (signal.reason as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && isGuestCode(code) ? code : 'CANCELLED';
+}
+
+function abortMessage(signal: AbortSignal): string {
+  const message = (signal.reason as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : 'the script was stopped';
+}
+
+function describeMessage(code: GuestErrorInfo['code'], name: string, message: string): string {
+  switch (code) {
+    case 'MEMORY_LIMIT':
+      return 'the script ran out of memory (memory limit reached)';
+    case 'STACK_OVERFLOW':
+      return 'the script overflowed the stack (recursion too deep)';
+    case 'TIMEOUT':
+      return 'the script ran past its deadline';
+    default:
+      return name === 'Uncaught' ? `uncaught: ${message}` : `${name}: ${message}`;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The guest-side glue, evaluated in every fresh QuickJS context before the script.
+ *
+ * The boot part runs first, so it captures the primordials the glue needs before any user code
+ * exists; then it removes code generation (`eval`, `Function` and its siblings) and the globals
+ * outside the allowlist, freezes the intrinsics and the global object, and installs `tools`,
+ * `console`, `context`, `ToolError` and `ApprovalDeniedError` as read-only globals.
+ *
+ * QuickJS compiles about 90 µs per KB of source in WebAssembly and this runs for every script, so
+ * only the boot part is compiled up front. The parts behind the injected globals are compiled the
+ * first time the script reads the global (a getter calls the host, which compiles the part and
+ * hands it the captured primordials); the error reader is compiled only when a script fails. A
+ * script that uses none of them pays for none of them.
+ *
+ * Everything the glue hands the host is a string it built itself, so the host never touches a
+ * guest object: no getter, Proxy trap or `toJSON` of the script ever runs on the host side.
+ */
+export const GLUE_FILENAME = 'harness-glue.js';
+
+/** Globals the harness adds for the script. */
+export const INJECTED_GLOBALS = ['tools', 'console', 'context', 'ToolError', 'ApprovalDeniedError'] as const;
+export type InjectedGlobal = (typeof INJECTED_GLOBALS)[number];
+
+/** Globals removed from every context: code generation, GC observation, shared memory. */
+export const REMOVED_GLOBALS = [
+  'eval',
+  'WeakRef',
+  'FinalizationRegistry',
+  'SharedArrayBuffer',
+  'Atomics',
+  'WebAssembly',
+] as const;
+
+/**
+ * `(hostLoad) => run`. `hostLoad(name, primordials)` returns the value of an injected global;
+ * `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
+ * `{"ok":true,"value":<json>}`, or to a described failure.
+ */
+export const BOOT_SOURCE = `(function (hostLoad) {
+'use strict';
+const G = globalThis, O = Object, freeze = O.freeze, define = O.defineProperty, protoOf = O.getPrototypeOf;
+const apply = Reflect.apply, stringify = JSON.stringify, then = Promise.prototype.then;
+const fnProtos = [protoOf(function () {}), protoOf(async function () {}), protoOf(function* () {}), protoOf(async function* () {})];
+const primordials = freeze({ freeze, define, protoOf, apply, stringify, then, create: O.create, hasOwn: O.hasOwn,
+  isFrozen: O.isFrozen, ownKeys: Reflect.ownKeys, parse: JSON.parse, reject: Promise.reject.bind(Promise),
+  push: Array.prototype.push, join: Array.prototype.join, split: String.prototype.split, Err: Error, Str: String, Prx: Proxy });
+for (const p of fnProtos) {
+  const blocked = function () { throw new TypeError('code generation from strings is not available in the sandbox'); };
+  define(blocked, 'prototype', { value: p });
+  define(p, 'constructor', { value: blocked });
+}
+define(G, 'Function', { value: fnProtos[0].constructor });
+for (const name of ${JSON.stringify(REMOVED_GLOBALS)}) delete G[name];
+const hidden = [fnProtos[1], fnProtos[2], fnProtos[3], protoOf(fnProtos[2].prototype), protoOf(fnProtos[3].prototype),
+  protoOf(protoOf(fnProtos[3].prototype)), protoOf([][Symbol.iterator]()), protoOf(protoOf([][Symbol.iterator]())),
+  protoOf(new Map()[Symbol.iterator]()), protoOf(new Set()[Symbol.iterator]()), protoOf(''[Symbol.iterator]()),
+  protoOf(''.matchAll(/a/g)), protoOf(Int8Array), protoOf(Int8Array.prototype), O, Array, Promise, Reflect, JSON, Symbol, Proxy];
+for (const v of hidden) freeze(v);
+for (const name of O.getOwnPropertyNames(G)) {
+  const v = G[name];
+  if (typeof v === 'function' && v.prototype) freeze(v.prototype);
+}
+const loaded = O.create(null);
+for (const name of ${JSON.stringify(INJECTED_GLOBALS)}) {
+  define(G, name, { get: freeze(function () { return name in loaded ? loaded[name] : (loaded[name] = hostLoad(name, primordials)); }) });
+}
+freeze(G);
+const fail = (message) => stringify({ ok: false, name: 'SerializationError', code: 'SERIALIZATION', message });
+return function run(fn) {
+  return apply(then, fn(), [function (value) {
+    if (value === undefined) return '{"ok":true}';
+    if (typeof value === 'function' || typeof value === 'symbol') return fail('the script returned a ' + typeof value + '; return plain data');
+    let json;
+    try { json = stringify(value); } catch (e) { return fail('the returned value is not JSON-compatible data'); }
+    return json === undefined ? fail('the returned value is not JSON-compatible data') : '{"ok":true,"value":' + json + '}';
+  }]);
+};
+})`;
+
+/** `(p, hostCall, toolNamesJson) => { tools, ToolError, ApprovalDeniedError }` */
+export const TOOLS_SOURCE = `(function (p, hostCall, toolNamesJson) {
+'use strict';
+function deepFreeze(v) {
+  if (v !== null && typeof v === 'object' && !p.isFrozen(v)) { p.freeze(v); for (const k of p.ownKeys(v)) deepFreeze(v[k]); }
+  return v;
+}
+class ToolError extends p.Err {
+  constructor(code, message, details, stack) {
+    super(message);
+    p.define(this, 'code', { value: code, enumerable: true });
+    if (details !== undefined) p.define(this, 'details', { value: deepFreeze(details), enumerable: true });
+    p.define(this, 'stack', { value: this.name + ': ' + message + '\\n' + stack });
+  }
+}
+p.define(ToolError.prototype, 'name', { value: 'ToolError' });
+class ApprovalDeniedError extends ToolError {}
+p.define(ApprovalDeniedError.prototype, 'name', { value: 'ApprovalDeniedError' });
+let callCount = 0;
+function callTool(name, args) {
+  let json;
+  try { json = args === undefined ? '' : p.stringify(args); } catch (e) {}
+  const stack = new p.Err().stack;
+  if (json === undefined) return p.reject(new ToolError('SERIALIZATION', 'arguments of tools.' + name + ' must be JSON-compatible data', undefined, stack));
+  return p.apply(p.then, hostCall(++callCount, name, json), [function (replyJson) {
+    const reply = p.parse(replyJson);
+    if (reply.ok) return deepFreeze(reply.value);
+    const E = reply.error.code === 'APPROVAL_DENIED' ? ApprovalDeniedError : ToolError;
+    throw new E(reply.error.code, reply.error.message, reply.error.details, stack);
+  }]);
+}
+function namespace(prefix, tree) {
+  const target = p.create(null);
+  for (const key of p.ownKeys(tree)) {
+    const full = prefix + key;
+    target[key] = tree[key] === true ? p.freeze(function (args) { return callTool(full, args); }) : namespace(full + '.', tree[key]);
+  }
+  return new p.Prx(p.freeze(target), {
+    get: (t, key) => p.hasOwn(t, key) ? t[key] : typeof key !== 'string' || key === 'then' ? undefined : function (args) { return callTool(prefix + key, args); },
+    set: () => false, defineProperty: () => false, deleteProperty: () => false, setPrototypeOf: () => false,
+  });
+}
+const tree = p.create(null);
+for (const name of p.parse(toolNamesJson)) {
+  const parts = p.apply(p.split, name, ['.']);
+  let node = tree;
+  for (let i = 0; i < parts.length - 1; i++) node = p.hasOwn(node, parts[i]) ? node[parts[i]] : (node[parts[i]] = p.create(null));
+  node[parts[parts.length - 1]] = true;
+}
+p.freeze(ToolError); p.freeze(ToolError.prototype); p.freeze(ApprovalDeniedError); p.freeze(ApprovalDeniedError.prototype);
+return p.freeze({ tools: namespace('', tree), ToolError, ApprovalDeniedError });
+})`;
+
+/** `(p, hostEmit, contextJson) => { console, context }`: console lines and progress go to the host as strings. */
+export const IO_SOURCE = `(function (p, hostEmit, contextJson) {
+'use strict';
+function format(args) {
+  const parts = [];
+  for (const a of args) {
+    let text;
+    try { text = typeof a === 'string' ? a : typeof a === 'object' && a !== null ? p.stringify(a) : p.Str(a); } catch (e) { text = '[unprintable]'; }
+    p.apply(p.push, parts, [text === undefined ? typeof a : text]);
+  }
+  return p.apply(p.join, parts, [' ']);
+}
+const console = p.create(null);
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) console[level] = p.freeze(function (...args) { hostEmit('console', level, format(args)); });
+function deepFreeze(v) {
+  if (v !== null && typeof v === 'object' && !p.isFrozen(v)) { p.freeze(v); for (const k of p.ownKeys(v)) deepFreeze(v[k]); }
+  return v;
+}
+const context = p.parse(contextJson);
+context.emitProgress = p.freeze(function (message) { hostEmit('progress', 'info', format([message])); });
+return p.freeze({ console: p.freeze(console), context: deepFreeze(context) });
+})`;
+
+/**
+ * Compiled only when a script fails: reads `name`, `message`, `stack` and (for tool errors)
+ * `code` of whatever was thrown, following own data properties up the prototype chain so that no
+ * getter of the script runs, and returns them as a JSON string. Everything it uses is frozen by
+ * then, so the script cannot have redirected it.
+ */
+export const DESCRIBE_SOURCE = `(function (error, ToolErrorClass) {
+'use strict';
+function read(obj, key) {
+  try {
+    for (let o = obj, depth = 0; o !== null && depth < 32; depth++, o = Object.getPrototypeOf(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (d !== undefined) return Object.hasOwn(d, 'value') && typeof d.value === 'string' ? d.value : undefined;
+    }
+  } catch (e) {}
+  return undefined;
+}
+try {
+  let name = 'Uncaught', message = '', stack, code;
+  if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
+    name = read(error, 'name') ?? 'Error';
+    message = read(error, 'message') ?? '';
+    stack = read(error, 'stack');
+    if (ToolErrorClass !== undefined && error instanceof ToolErrorClass) code = read(error, 'code');
+  } else {
+    try { message = String(error); } catch (e) { message = typeof error; }
+  }
+  return JSON.stringify({ ok: false, name: name.slice(0, 128), message: message.slice(0, 4096), stack: stack === undefined ? undefined : stack.slice(0, 8192), code });
+} catch (e) {
+  return '{"ok":false,"name":"Error","message":"[an error that could not be read]"}';
+}
+})`;

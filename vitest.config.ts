@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Two cores: keep test files from starving the worker pools they start themselves.
+    maxWorkers: 2,
+  },
+});
