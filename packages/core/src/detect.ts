@@ -21,7 +21,13 @@ export type MessageSegment =
       readonly start: number;
       readonly end: number;
     }
-  | { readonly type: 'malformed'; readonly text: string; readonly message: string; readonly start: number; readonly end: number };
+  | {
+      readonly type: 'malformed';
+      readonly text: string;
+      readonly message: string;
+      readonly start: number;
+      readonly end: number;
+    };
 
 const OPEN_TAG = '<tool-calls>';
 const CLOSE_TAG = '</tool-calls>';
@@ -129,7 +135,8 @@ export function detectScripts(text: string): MessageSegment[] {
         // Nested block: the outer one is malformed up to its end (or the end of the message).
         const close = text.indexOf(CLOSE_TAG, after);
         const secondClose = close === -1 ? -1 : text.indexOf(CLOSE_TAG, close + CLOSE_TAG.length);
-        const end = secondClose !== -1 ? secondClose + CLOSE_TAG.length : close !== -1 ? close + CLOSE_TAG.length : text.length;
+        const end =
+          secondClose !== -1 ? secondClose + CLOSE_TAG.length : close !== -1 ? close + CLOSE_TAG.length : text.length;
         segments.push({
           type: 'malformed',
           text: text.slice(tag.start, end),

@@ -20,13 +20,14 @@ export const ERROR_CODES = {
   SYNTAX_ERROR: {
     phase: 'prepare',
     retryable: false,
-    meaning: 'The script is not valid TypeScript/JavaScript (or uses TypeScript that cannot be stripped, such as enums).',
+    meaning:
+      'The script is not valid TypeScript/JavaScript (or uses TypeScript that cannot be stripped, such as enums).',
     remedy: 'Fix the syntax at the reported line and column; use plain types instead of enums and namespaces.',
   },
   BANNED_CONSTRUCT: {
     phase: 'prepare',
     retryable: false,
-    meaning: 'The script uses a construct the sandbox does not offer (require, import, eval, new Function, with).',
+    meaning: 'The script uses a construct the sandbox does not offer (require, import, eval, new Function).',
     remedy: 'Call host capabilities through `tools.*` instead; there is no module loader and no code generation.',
   },
   SOURCE_TOO_LARGE: {
@@ -51,7 +52,8 @@ export const ERROR_CODES = {
     phase: 'execute',
     retryable: false,
     meaning: 'The script ran past its deadline (the deadline covers tool calls and promise jobs too).',
-    remedy: 'Do less per script, run independent tool calls with Promise.all, or raise the timeout within the allowed maximum.',
+    remedy:
+      'Do less per script, run independent tool calls with Promise.all, or raise the timeout within the allowed maximum.',
   },
   MEMORY_LIMIT: {
     phase: 'execute',

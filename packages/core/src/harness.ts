@@ -4,7 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ErrorCode, errorData, HarnessError, type HarnessErrorData, toErrorData } from './errors.ts';
-import { DEFAULT_MAX_LIMITS, type Limits, type LimitsInput, parseLimits, resolveLimits, formatIssues } from './limits.ts';
+import {
+  DEFAULT_MAX_LIMITS,
+  formatIssues,
+  type Limits,
+  type LimitsInput,
+  parseLimits,
+  resolveLimits,
+} from './limits.ts';
 import {
   type ApprovalBroker,
   defaultPolicy,
@@ -68,7 +75,13 @@ export type ScriptEvent =
   | { readonly type: 'script_started'; readonly scriptId: string }
   | { readonly type: 'console'; readonly scriptId: string; readonly level: string; readonly text: string }
   | { readonly type: 'progress'; readonly scriptId: string; readonly message: string }
-  | { readonly type: 'tool_call'; readonly scriptId: string; readonly callId: string; readonly tool: string; readonly args: unknown }
+  | {
+      readonly type: 'tool_call';
+      readonly scriptId: string;
+      readonly callId: string;
+      readonly tool: string;
+      readonly args: unknown;
+    }
   | {
       readonly type: 'tool_result';
       readonly scriptId: string;
@@ -161,7 +174,10 @@ export function createHarness(options: HarnessOptions): Harness {
     } catch (error) {
       return early(toErrorData(error));
     }
-    const prepared = prepareScript(source, { language: runOptions.language ?? 'ts', maxSourceBytes: runLimits.maxSourceBytes });
+    const prepared = prepareScript(source, {
+      language: runOptions.language ?? 'ts',
+      maxSourceBytes: runLimits.maxSourceBytes,
+    });
     if (!prepared.ok) return early(prepared.error);
     emit?.({ type: 'script_started', scriptId });
     return execute(prepared.script, scriptId, runLimits, toolNames, runOptions, startedAt);
@@ -177,7 +193,8 @@ export function createHarness(options: HarnessOptions): Harness {
   ): Promise<ScriptResult> {
     const emit = runOptions.onEvent;
     const controller = new AbortController();
-    const onCallerAbort = () => controller.abort(new HarnessError('CANCELLED', 'the script was cancelled by the caller'));
+    const onCallerAbort = () =>
+      controller.abort(new HarnessError('CANCELLED', 'the script was cancelled by the caller'));
     if (runOptions.signal?.aborted) onCallerAbort();
     runOptions.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const deadline = Date.now() + runLimits.timeoutMs;
@@ -239,7 +256,10 @@ export function createHarness(options: HarnessOptions): Harness {
     };
 
     const reply = (error: HarnessErrorData): string =>
-      JSON.stringify({ ok: false, error: { code: error.code, message: error.message, details: error.details } } satisfies BridgeReply);
+      JSON.stringify({
+        ok: false,
+        error: { code: error.code, message: error.message, details: error.details },
+      } satisfies BridgeReply);
 
     const serveCall = async (numericId: number, name: string, argsJson: string): Promise<string> => {
       const callId = String(numericId);
@@ -305,7 +325,10 @@ export function createHarness(options: HarnessOptions): Harness {
       if (controller.signal.aborted) onRunAbort();
       else controller.signal.addEventListener('abort', onRunAbort, { once: true });
       let settle: () => void = () => {};
-      inFlight.set(numericId, { controller: callController, settled: new Promise<void>((resolve) => (settle = resolve)) });
+      inFlight.set(numericId, {
+        controller: callController,
+        settled: new Promise<void>((resolve) => (settle = resolve)),
+      });
       const signal = callController.signal;
       let slotHeld = false;
       try {
@@ -352,7 +375,10 @@ export function createHarness(options: HarnessOptions): Harness {
           return '{"ok":true}';
         }
         if (json.length > runLimits.maxToolOutputBytes && byteLength(json) > runLimits.maxToolOutputBytes) {
-          return fail('OUTPUT_LIMIT', `the result of tools.${name} is larger than ${runLimits.maxToolOutputBytes} bytes`);
+          return fail(
+            'OUTPUT_LIMIT',
+            `the result of tools.${name} is larger than ${runLimits.maxToolOutputBytes} bytes`,
+          );
         }
         record('ok', { value: JSON.parse(json) });
         return `{"ok":true,"value":${json}}`;
@@ -378,7 +404,8 @@ export function createHarness(options: HarnessOptions): Harness {
       emit(kind, level, text) {
         const now = performance.now();
         if (kind === 'progress') {
-          if (progressCount >= runLimits.maxProgressEvents || now - lastProgressAt < runLimits.progressIntervalMs) return;
+          if (progressCount >= runLimits.maxProgressEvents || now - lastProgressAt < runLimits.progressIntervalMs)
+            return;
           progressCount++;
           lastProgressAt = now;
           emit?.({ type: 'progress', scriptId, message: truncate(text, runLimits.maxConsoleLineBytes) });
@@ -388,7 +415,10 @@ export function createHarness(options: HarnessOptions): Harness {
           consoleWindowStart = now;
           consoleInWindow = 0;
         }
-        if (consoleEntries.length >= runLimits.maxConsoleEvents || consoleInWindow >= runLimits.consoleEventsPerSecond) {
+        if (
+          consoleEntries.length >= runLimits.maxConsoleEvents ||
+          consoleInWindow >= runLimits.consoleEventsPerSecond
+        ) {
           consoleDropped++;
           return;
         }
@@ -462,7 +492,14 @@ export function createHarness(options: HarnessOptions): Harness {
           metadata,
         };
       } else {
-        result = { ok: true, value: json === undefined ? undefined : JSON.parse(json), calls, console: consoleEntries, warnings, metadata };
+        result = {
+          ok: true,
+          value: json === undefined ? undefined : JSON.parse(json),
+          calls,
+          console: consoleEntries,
+          warnings,
+          metadata,
+        };
       }
     } else {
       result = {
@@ -545,7 +582,12 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 function truncate(text: string, maxBytes: number): string {
   if (text.length <= maxBytes / 3 || byteLength(text) <= maxBytes) return text;
   const marker = '…[truncated]';
-  return Buffer.from(text, 'utf8').subarray(0, maxBytes - marker.length).toString('utf8').replace(/\uFFFD$/, '') + marker;
+  return (
+    Buffer.from(text, 'utf8')
+      .subarray(0, maxBytes - marker.length)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '') + marker
+  );
 }
 
 function byteLength(text: string): number {

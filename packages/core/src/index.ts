@@ -1,3 +1,4 @@
+export { detectScripts, type MessageSegment } from './detect.ts';
 export {
   ERROR_CODES,
   type ErrorCode,
@@ -36,6 +37,15 @@ export {
   resolveLimits,
 } from './limits.ts';
 export {
+  DISABLED_NOTICE,
+  type ExecuteMessageOptions,
+  type ExecutionMode,
+  executeMessage,
+  type HistoryItem,
+  type MessageExecution,
+  resolveMode,
+} from './message.ts';
+export {
   type ApprovalBroker,
   type ApprovalOutcome,
   defaultPolicy,
@@ -44,7 +54,13 @@ export {
   type PolicyEngine,
   type ToolCallRequest,
 } from './policy.ts';
-export { type Finding, type PreparedScript, type PrepareResult, prepareScript, type ScriptLanguage } from './prepare.ts';
+export {
+  type Finding,
+  type PreparedScript,
+  type PrepareResult,
+  prepareScript,
+  type ScriptLanguage,
+} from './prepare.ts';
 export type {
   BridgeReply,
   GuestErrorInfo,
@@ -64,13 +80,3 @@ export {
   type ToolExecuteContext,
   type ToolRegistry,
 } from './tool.ts';
-export { detectScripts, type MessageSegment } from './detect.ts';
-export {
-  DISABLED_NOTICE,
-  type ExecuteMessageOptions,
-  type ExecutionMode,
-  executeMessage,
-  type HistoryItem,
-  type MessageExecution,
-  resolveMode,
-} from './message.ts';

@@ -27,7 +27,12 @@ export const LimitsSchema = z.strictObject({
     .positive()
     .default(128 * 1024)
     .describe('Size of the JSON of the value a script returns.'),
-  maxSourceBytes: z.number().int().positive().default(20 * 1024).describe('Size of the script source.'),
+  maxSourceBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024)
+    .describe('Size of the script source.'),
   maxConsoleEvents: z.number().int().nonnegative().default(200).describe('Console lines kept per script.'),
   consoleEventsPerSecond: z.number().positive().default(20).describe('Console lines per second before dropping.'),
   maxConsoleLineBytes: z.number().int().positive().default(2048).describe('Longest console line kept.'),

@@ -5,7 +5,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { detectScripts } from './detect.ts';
 import { errorData, type HarnessErrorData } from './errors.ts';
-import type { CheckReport, Harness, ResultWarning, RunOptions, ScriptMetadata, ScriptResult, ToolCallRecord } from './harness.ts';
+import type {
+  CheckReport,
+  Harness,
+  ResultWarning,
+  RunOptions,
+  ScriptMetadata,
+  ScriptResult,
+  ToolCallRecord,
+} from './harness.ts';
 import type { ScriptLanguage } from './prepare.ts';
 
 export type ExecutionMode = 'enabled' | 'dry-run' | 'disabled';
@@ -131,7 +139,6 @@ export async function executeMessage(
   }
   return { items, results, blocks };
 }
-
 
 function newCallId(): string {
   return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;

@@ -6,7 +6,7 @@
  * The static report is a courtesy to the model (a clear message before anything runs). The sandbox
  * is safe without it: nothing here is a security boundary.
  */
-import { type Node, parse as acornParse } from 'acorn';
+import { parse as acornParse, type Node } from 'acorn';
 import { transformSync } from 'amaro';
 import { type ErrorCode, errorData, type HarnessErrorData } from './errors.ts';
 
@@ -17,7 +17,7 @@ export interface Finding {
   readonly message: string;
   readonly line?: number;
   readonly column?: number;
-  /** For BANNED_CONSTRUCT: which construct (`require`, `import`, `eval`, `Function`, `with`). */
+  /** For BANNED_CONSTRUCT: which construct (`require`, `import`, `eval`, `Function`). `with` is a syntax error: scripts are strict. */
   readonly construct?: string;
 }
 
@@ -50,7 +50,7 @@ const LINE_OFFSET = 1;
  * a finding always comes from the AST, so strings and comments never trigger one. `\u` is here
  * because identifiers may be written with unicode escapes (`\u0065val`).
  */
-const NEEDS_AST_CHECK = /require|import|eval|Function|with|\\u/;
+const NEEDS_AST_CHECK = /require|import|eval|Function|\\u/;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -58,7 +58,8 @@ export function prepareScript(source: string | Uint8Array, options: PrepareOptio
   const language = options.language ?? 'ts';
   let text: string;
   if (typeof source === 'string') {
-    if (!source.isWellFormed()) return failure('INVALID_ENCODING', 'the script contains unpaired surrogates (not valid UTF-8)');
+    if (!source.isWellFormed())
+      return failure('INVALID_ENCODING', 'the script contains unpaired surrogates (not valid UTF-8)');
     text = source;
   } else {
     if (source.byteLength > options.maxSourceBytes) return tooLarge(source.byteLength, options.maxSourceBytes);
@@ -122,7 +123,13 @@ function tooLarge(bytes: number, max: number): PrepareResult {
   return failure('SOURCE_TOO_LARGE', `the script is ${bytes} bytes; the maximum is ${max} bytes`);
 }
 
-function failure(code: ErrorCode, message: string, findings: Finding[] = [], line?: number, column?: number): PrepareResult {
+function failure(
+  code: ErrorCode,
+  message: string,
+  findings: Finding[] = [],
+  line?: number,
+  column?: number,
+): PrepareResult {
   const finding: Finding = { code, message, ...(line === undefined ? {} : { line, column }) };
   return {
     ok: false,
@@ -166,7 +173,6 @@ const BANNED_MESSAGES: Record<string, string> = {
   import: '`import` is not available in the sandbox: there are no modules; call host capabilities through `tools.*`',
   eval: '`eval` is not available in the sandbox: write the code directly',
   Function: '`Function` cannot compile code in the sandbox: write the function directly',
-  with: '`with` is not allowed (scripts run in strict mode)',
 };
 
 function analyze(ast: Node): { findings: Finding[]; referencedTools: string[] } {
@@ -194,9 +200,6 @@ function analyze(ast: Node): { findings: Finding[]; referencedTools: string[] } 
         break;
       case 'MetaProperty':
         if ((node.meta as AnyNode).name === 'import') ban('import', node);
-        break;
-      case 'WithStatement':
-        ban('with', node);
         break;
       case 'CallExpression':
       case 'NewExpression': {

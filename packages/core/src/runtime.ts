@@ -43,7 +43,10 @@ export interface HostBridge {
 /** What the host sends back for one tool call, as JSON. */
 export type BridgeReply =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string; readonly details?: unknown } };
+  | {
+      readonly ok: false;
+      readonly error: { readonly code: ErrorCode; readonly message: string; readonly details?: unknown };
+    };
 
 export interface GuestErrorInfo {
   readonly code: ErrorCode;

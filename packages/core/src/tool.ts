@@ -62,7 +62,8 @@ export function createToolRegistry(tools: readonly AnyTool[]): ToolRegistry {
     const parts = name.split('.');
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('.');
-      if (byName.has(prefix)) throw new HarnessError('INVALID_REQUEST', `tool ${prefix} is also a namespace of ${name}`);
+      if (byName.has(prefix))
+        throw new HarnessError('INVALID_REQUEST', `tool ${prefix} is also a namespace of ${name}`);
     }
   }
   const names = Object.freeze([...byName.keys()].sort());
@@ -83,7 +84,7 @@ export function closestNames(name: string, candidates: readonly string[], limit 
       const contains = c.includes(target) || target.includes(last);
       return { candidate, score: contains ? Math.min(distance, 1) : distance };
     })
-    .filter(({ candidate, score }) => score <= Math.max(2, Math.floor(candidate.length / 2)))
+    .filter(({ score }) => score <= Math.max(2, Math.floor(target.length / 3)))
     .sort((a, b) => a.score - b.score || a.candidate.localeCompare(b.candidate))
     .slice(0, limit)
     .map(({ candidate }) => candidate);
@@ -96,7 +97,11 @@ function editDistance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
     }
     previous = current;
   }

@@ -5,13 +5,13 @@
 import releaseSyncVariant from '@jitl/quickjs-wasmfile-release-sync';
 import type { GuestErrorInfo, HostBridge, RunOutcome, RunRequest, SandboxLimits } from '@script-harness/core';
 import {
+  newQuickJSWASMModuleFromVariant,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
   type QuickJSRuntime,
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
-  newQuickJSWASMModuleFromVariant,
 } from 'quickjs-emscripten-core';
 import { BOOT_SOURCE, DESCRIBE_SOURCE, GLUE_FILENAME, IO_SOURCE, TOOLS_SOURCE } from './glue.ts';
 
@@ -78,13 +78,18 @@ function scriptFrames(stack: string | undefined, lineOffset: number): ScriptFram
     if (match === null) continue;
     const line = Number(match[1]) - lineOffset;
     const column = match[2] === undefined ? undefined : Number(match[2]);
-    frames.push({ line, ...(column === undefined ? {} : { column }), text: `    at script.ts:${line}${column === undefined ? '' : `:${column}`}` });
+    frames.push({
+      line,
+      ...(column === undefined ? {} : { column }),
+      text: `    at script.ts:${line}${column === undefined ? '' : `:${column}`}`,
+    });
   }
   return frames;
 }
 
 const SCRIPT_FILENAME = 'script.ts';
 const VALUE_PREFIX = '{"ok":true,"value":';
+const DESCRIBE_HEADROOM_BYTES = 4 * 1024 * 1024;
 
 /**
  * Executes `request` to completion in a fresh runtime and context, then disposes both.
@@ -120,12 +125,19 @@ export async function runInFreshContext(
   const classify = (fallback: GuestErrorInfo['code'], name: string, message: string): GuestErrorInfo['code'] => {
     if (interrupted) return signal.aborted ? abortCode(signal) : 'TIMEOUT';
     if (name === 'InternalError' && message === 'out of memory') return 'MEMORY_LIMIT';
-    if ((name === 'InternalError' || name === 'RangeError') && /stack overflow|call stack size/i.test(message)) {
+    // When QuickJS runs out of memory while building the "out of memory" error itself (many small
+    // allocations filled the heap to the last byte), the exception it leaves is a bare null.
+    if (name === 'null') return 'MEMORY_LIMIT';
+    // QuickJS reports native recursion limits as InternalError, RangeError or (in JSON.parse) SyntaxError.
+    if (/^(?:InternalError|RangeError|SyntaxError)$/.test(name) && /^stack overflow$|call stack size/i.test(message)) {
       return 'STACK_OVERFLOW';
     }
     return fallback;
   };
-  const timeoutOutcome = (): RunOutcome => ({ ok: false, error: { code: 'TIMEOUT', message: 'the script ran past its deadline' } });
+  const timeoutOutcome = (): RunOutcome => ({
+    ok: false,
+    error: { code: 'TIMEOUT', message: 'the script ran past its deadline' },
+  });
 
   try {
     const hostCall = track(
@@ -138,7 +150,11 @@ export async function runInFreshContext(
           pending.add(deferred);
           bridge.callTool(callId, name, argsJson).then(
             (reply) => settle(deferred, reply),
-            () => settle(deferred, '{"ok":false,"error":{"code":"INTERNAL","message":"the host failed to answer the tool call"}}'),
+            () =>
+              settle(
+                deferred,
+                '{"ok":false,"error":{"code":"INTERNAL","message":"the host failed to answer the tool call"}}',
+              ),
           );
         } catch {
           settle(deferred, '{"ok":false,"error":{"code":"INTERNAL","message":"the tool call could not be made"}}');
@@ -179,7 +195,13 @@ export async function runInFreshContext(
       }
       const partFactory = track(compiledPart.value);
       const data = track(context.newString(part === 'tools' ? JSON.stringify(request.toolNames) : request.contextJson));
-      const made = context.callFunction(partFactory, context.undefined, primordials, part === 'tools' ? hostCall : hostEmit, data);
+      const made = context.callFunction(
+        partFactory,
+        context.undefined,
+        primordials,
+        part === 'tools' ? hostCall : hostEmit,
+        data,
+      );
       if (made.error) {
         made.error.dispose();
         return undefined;
@@ -213,7 +235,10 @@ export async function runInFreshContext(
     const errorOutcome = (envelope: Envelope | undefined, fallback: GuestErrorInfo['code']): RunOutcome => {
       if (envelope === undefined) {
         const code = classify(fallback, '', '');
-        return { ok: false, error: { code, message: code === 'TIMEOUT' ? 'the script ran past its deadline' : 'the script failed' } };
+        return {
+          ok: false,
+          error: { code, message: code === 'TIMEOUT' ? 'the script ran past its deadline' : 'the script failed' },
+        };
       }
       const name = envelope.name ?? 'Error';
       const message = envelope.message ?? '';
@@ -237,6 +262,8 @@ export async function runInFreshContext(
     // Compiled on the failure path only; see DESCRIBE_SOURCE.
     const describeHandle = (handle: QuickJSHandle, fallback: GuestErrorInfo['code']): RunOutcome => {
       if (interrupted) return timeoutOutcome();
+      // The script is over; give the error reader headroom in case the failure was running out of memory.
+      runtime.setMemoryLimit(limits.memoryBytes + DESCRIBE_HEADROOM_BYTES);
       const compiledDescribe = context.evalCode(DESCRIBE_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
       if (compiledDescribe.error) {
         compiledDescribe.error.dispose();
@@ -245,7 +272,12 @@ export async function runInFreshContext(
       const describeFn = track(compiledDescribe.value);
       const toolsPart = parts.get('tools');
       const toolErrorClass = toolsPart === undefined ? undefined : track(context.getProp(toolsPart, 'ToolError'));
-      const described = context.callFunction(describeFn, context.undefined, handle, toolErrorClass ?? context.undefined);
+      const described = context.callFunction(
+        describeFn,
+        context.undefined,
+        handle,
+        toolErrorClass ?? context.undefined,
+      );
       if (described.error) {
         described.error.dispose();
         return errorOutcome(undefined, fallback);
@@ -389,6 +421,8 @@ function describeMessage(code: GuestErrorInfo['code'], name: string, message: st
     case 'TIMEOUT':
       return 'the script ran past its deadline';
     default:
-      return name === 'Uncaught' ? `uncaught: ${message}` : `${name}: ${message}`;
+      return name === 'Uncaught' || name === 'null'
+        ? `uncaught: ${name === 'null' ? 'null' : message}`
+        : `${name}: ${message}`;
   }
 }

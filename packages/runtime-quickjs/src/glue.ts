@@ -177,6 +177,8 @@ try {
     message = read(error, 'message') ?? '';
     stack = read(error, 'stack');
     if (ToolErrorClass !== undefined && error instanceof ToolErrorClass) code = read(error, 'code');
+  } else if (error === null) {
+    name = 'null';
   } else {
     try { message = String(error); } catch (e) { message = typeof error; }
   }

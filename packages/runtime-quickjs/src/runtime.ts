@@ -1,22 +1,48 @@
 import type { RuntimeAdapter, Sandbox, SandboxLimits } from '@script-harness/core';
 import { QuickJSModuleHolder, runInFreshContext } from './engine.ts';
+import { type PoolStats, QuickJSPool, type QuickJSPoolOptions } from './pool.ts';
 
 export interface QuickJSRuntimeOptions {
   /**
-   * `inline` runs scripts on the calling thread: lowest latency, but a CPU-bound script holds the
-   * thread until its deadline.
+   * `pool` (default) runs scripts in worker threads: a CPU-bound script never blocks the caller,
+   * both cores are used, and a stuck worker is terminated and replaced. `inline` runs scripts on
+   * the calling thread: lowest latency, but a CPU-bound script holds the thread until its deadline.
    */
-  readonly mode?: 'inline';
+  readonly mode?: 'pool' | 'inline';
+  /** Options of the worker pool (pool mode only). */
+  readonly pool?: QuickJSPoolOptions;
 }
 
-/** Creates the QuickJS runtime adapter; loads the WebAssembly module once. */
-export async function createQuickJSRuntime(options: QuickJSRuntimeOptions = {}): Promise<RuntimeAdapter> {
-  void options;
+export interface QuickJSRuntimeAdapter extends RuntimeAdapter {
+  readonly mode: 'pool' | 'inline';
+  /** Worker pool figures (pool mode), for health endpoints and metrics. */
+  stats(): PoolStats | undefined;
+  close(): Promise<void>;
+}
+
+/** Creates the QuickJS runtime adapter; resolves once QuickJS is loaded (in every worker, in pool mode). */
+export async function createQuickJSRuntime(options: QuickJSRuntimeOptions = {}): Promise<QuickJSRuntimeAdapter> {
+  const mode = options.mode ?? 'pool';
+  if (mode === 'pool') {
+    const pool = new QuickJSPool(options.pool);
+    await pool.ready();
+    return {
+      specificationVersion: 'v1',
+      name: 'quickjs',
+      mode,
+      createSandbox(limits: SandboxLimits): Sandbox {
+        return { run: (request, bridge, signal) => pool.run(limits, request, bridge, signal), dispose() {} };
+      },
+      stats: () => pool.stats(),
+      close: () => pool.close(),
+    };
+  }
   const holder = new QuickJSModuleHolder();
   await holder.get();
   return {
     specificationVersion: 'v1',
     name: 'quickjs',
+    mode,
     createSandbox(limits: SandboxLimits): Sandbox {
       return {
         run: async (request, bridge, signal) => {
@@ -26,5 +52,7 @@ export async function createQuickJSRuntime(options: QuickJSRuntimeOptions = {}):
         dispose() {},
       };
     },
+    stats: () => undefined,
+    close: async () => {},
   };
 }

@@ -1,0 +1,2 @@
+// Nothing is exported until the server is built; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// Nothing is exported until this package is built; see README.md.
+export {};

@@ -1,0 +1,78 @@
+/**
+ * A pool worker: loads the QuickJS module once and runs many scripts, each in a fresh runtime and
+ * context. Scripts interleave while they wait for tool calls, which the main thread executes.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { HostBridge } from '@script-harness/core';
+import { QuickJSModuleHolder, runInFreshContext } from './engine.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+if (parentPort === null) throw new Error('worker.ts must run as a worker thread');
+const port = parentPort;
+const holder = new QuickJSModuleHolder();
+
+interface Job {
+  readonly controller: AbortController;
+  readonly calls: Map<number, (reply: string) => void>;
+}
+const jobs = new Map<number, Job>();
+const send = (message: FromWorker) => port.postMessage(message);
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'run':
+      void runJob(message.jobId, message);
+      break;
+    case 'reply': {
+      // A reply for a job that already ended (timed out, aborted) is dropped here.
+      const resolve = jobs.get(message.jobId)?.calls.get(message.callId);
+      if (resolve !== undefined) {
+        jobs.get(message.jobId)?.calls.delete(message.callId);
+        resolve(message.reply);
+      }
+      break;
+    }
+    case 'abort':
+      jobs.get(message.jobId)?.controller.abort({ code: message.code, message: message.message });
+      break;
+  }
+});
+
+async function runJob(jobId: number, message: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const job: Job = { controller: new AbortController(), calls: new Map() };
+  jobs.set(jobId, job);
+  const bridge: HostBridge = {
+    callTool: (callId, name, argsJson) =>
+      new Promise<string>((resolve) => {
+        job.calls.set(callId, resolve);
+        send({ type: 'call', jobId, callId, name, argsJson });
+      }),
+    emit: (kind, level, text) => send({ type: 'emit', jobId, kind, level, text }),
+  };
+  const module = holder.ready ?? (await holder.get());
+  const outcome = await runInFreshContext(
+    holder,
+    module,
+    message.limits,
+    message.request,
+    bridge,
+    job.controller.signal,
+  );
+  jobs.delete(jobId);
+  send({
+    type: 'done',
+    jobId,
+    outcome,
+    wasmBytes: holder.ready === undefined ? 0 : wasmMemoryBytes(),
+    moduleReplacements: holder.replacements,
+  });
+}
+
+function wasmMemoryBytes(): number {
+  // Memory of the whole worker is what recycling is about; WebAssembly memory lives outside the JS heap.
+  const usage = process.memoryUsage();
+  return usage.arrayBuffers + usage.external;
+}
+
+await holder.get();
+send({ type: 'ready' });
