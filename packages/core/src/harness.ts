@@ -197,11 +197,15 @@ export function createHarness(options: HarnessOptions): Harness {
       controller.abort(new HarnessError('CANCELLED', 'the script was cancelled by the caller'));
     if (runOptions.signal?.aborted) onCallerAbort();
     runOptions.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const deadline = Date.now() + runLimits.timeoutMs;
-    const timer = setTimeout(
-      () => controller.abort(new HarnessError('TIMEOUT', `the script ran past its ${runLimits.timeoutMs} ms deadline`)),
-      runLimits.timeoutMs,
-    );
+    // The runtime enforces the deadline; this guard enforces it again from outside, in case it does not.
+    let guard: NodeJS.Timeout | undefined;
+    const armGuard = (deadline: number) => {
+      guard = setTimeout(
+        () =>
+          controller.abort(new HarnessError('TIMEOUT', `the script ran past its ${runLimits.timeoutMs} ms deadline`)),
+        Math.max(0, deadline - Date.now()) + GUARD_SLACK_MS,
+      );
+    };
 
     const allowed = new Set(toolNames);
     const calls: ToolCallRecord[] = [];
@@ -292,6 +296,12 @@ export function createHarness(options: HarnessOptions): Harness {
         return reply(error);
       };
 
+      if (argsJson.length > runLimits.maxToolArgsBytes && byteLength(argsJson) > runLimits.maxToolArgsBytes) {
+        return fail(
+          'TOOL_VALIDATION',
+          `arguments of tools.${name} are larger than ${runLimits.maxToolArgsBytes} bytes`,
+        );
+      }
       try {
         args = argsJson === '' ? undefined : JSON.parse(argsJson);
       } catch {
@@ -401,6 +411,7 @@ export function createHarness(options: HarnessOptions): Harness {
 
     const bridge: HostBridge = {
       callTool: serveCall,
+      started: armGuard,
       emit(kind, level, text) {
         const now = performance.now();
         if (kind === 'progress') {
@@ -436,29 +447,43 @@ export function createHarness(options: HarnessOptions): Harness {
     });
     try {
       outcome = await sandbox.run(
-        { code: script.code, lineOffset: script.lineOffset, toolNames, contextJson: context, deadline },
+        {
+          code: script.code,
+          lineOffset: script.lineOffset,
+          toolNames,
+          contextJson: context,
+          timeoutMs: runLimits.timeoutMs,
+          caps: {
+            outputChars: runLimits.maxOutputBytes,
+            consoleLineChars: runLimits.maxConsoleLineBytes,
+            toolArgsChars: runLimits.maxToolArgsBytes,
+          },
+        },
         bridge,
         controller.signal,
       );
     } catch (error) {
       outcome = { ok: false, error: toErrorData(error) };
     } finally {
-      clearTimeout(timer);
+      clearTimeout(guard);
       runOptions.signal?.removeEventListener('abort', onCallerAbort);
       await sandbox.dispose();
     }
 
-    // Tool calls the script never awaited: abort them, give them a moment to settle, report them.
+    // Tool calls still running: the script never awaited them, or it failed (timed out) while they
+    // ran. Abort them with that reason, give them a moment to settle, and report detached ones.
     const warnings: ResultWarning[] = [];
     if (inFlight.size > 0) {
       const detached = [...inFlight.entries()];
-      const reason = new HarnessError('DETACHED_PROMISE', 'the script ended before this tool call finished');
+      const reason = outcome.ok
+        ? new HarnessError('DETACHED_PROMISE', 'the script ended before this tool call finished')
+        : new HarnessError(outcome.error.code, outcome.error.message);
       for (const [, call] of detached) call.controller.abort(reason);
       await Promise.race([
         Promise.all(detached.map(([, call]) => call.settled)),
         new Promise((resolve) => setTimeout(resolve, runLimits.detachedGraceMs).unref()),
       ]);
-      if (runOptions.allowDetached !== true) {
+      if (outcome.ok && runOptions.allowDetached !== true) {
         warnings.push({
           code: 'DETACHED_PROMISE',
           message: `${detached.length} tool call(s) were still running when the script ended and were aborted (calls ${detached
@@ -468,6 +493,8 @@ export function createHarness(options: HarnessOptions): Harness {
       }
     }
 
+    // Calls were logged as they finished; the result lists them in the order the script made them.
+    calls.sort((a, b) => Number(a.callId) - Number(b.callId));
     const metadata: ScriptMetadata = {
       scriptId,
       runtime: runtime.name,
@@ -548,6 +575,9 @@ export function createHarness(options: HarnessOptions): Harness {
     },
   };
 }
+
+/** How far past the deadline the engine's own guard stops a run the runtime did not stop. */
+const GUARD_SLACK_MS = 250;
 
 function failedResult(error: HarnessErrorData, scriptId: string, runtime: string, startedAt: number): ScriptResult {
   return {

@@ -1,3 +1,9 @@
+export {
+  type DeclarationOptions,
+  generateDeclarations,
+  generatePromptSection,
+  type PromptSectionOptions,
+} from './declarations.ts';
 export { detectScripts, type MessageSegment } from './detect.ts';
 export {
   ERROR_CODES,

@@ -38,6 +38,12 @@ export const LimitsSchema = z.strictObject({
   maxConsoleLineBytes: z.number().int().positive().default(2048).describe('Longest console line kept.'),
   maxProgressEvents: z.number().int().nonnegative().default(50).describe('Progress events per script.'),
   progressIntervalMs: z.number().int().nonnegative().default(500).describe('Minimum gap between progress events.'),
+  maxToolArgsBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024)
+    .describe('Size of the JSON of one tool call’s arguments.'),
   maxToolOutputBytes: z
     .number()
     .int()

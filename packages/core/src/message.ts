@@ -36,6 +36,8 @@ export type HistoryItem =
       readonly value?: unknown;
       readonly error?: HarnessErrorData;
       readonly partial?: readonly ToolCallRecord[];
+      /** Every tool call the script made, in order. */
+      readonly calls?: readonly ToolCallRecord[];
       readonly warnings?: readonly ResultWarning[];
       readonly console?: readonly { readonly level: string; readonly text: string }[];
       /** Dry-run only: what validation found. */
@@ -161,6 +163,7 @@ function outputItem(callId: string, result: ScriptResult): HistoryItem {
     callId,
     ok: result.ok,
     ...(result.ok ? { value: result.value } : { error: result.error, partial: result.partial }),
+    calls: result.calls,
     ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
     ...(result.console.length > 0 ? { console: result.console.map(({ level, text }) => ({ level, text })) } : {}),
     metadata: result.metadata,

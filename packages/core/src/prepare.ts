@@ -183,7 +183,7 @@ function analyze(ast: Node): { findings: Finding[]; referencedTools: string[] } 
     findings.push({
       code: 'BANNED_CONSTRUCT',
       construct,
-      message: `line ${start === undefined ? '?' : start.line - LINE_OFFSET}: ${BANNED_MESSAGES[construct]}`,
+      message: BANNED_MESSAGES[construct] as string,
       ...(start === undefined ? {} : { line: start.line - LINE_OFFSET, column: start.column + 1 }),
     });
   };

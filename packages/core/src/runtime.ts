@@ -21,12 +21,27 @@ export interface RunRequest {
   readonly code: string;
   /** Lines before the model's first line in `code`; runtimes subtract it from reported lines. */
   readonly lineOffset: number;
+  /**
+   * Size caps the runtime applies inside the guest, in UTF-16 code units, so oversized data never
+   * crosses the boundary. The engine re-checks exact byte sizes on its side.
+   */
+  readonly caps: {
+    /** JSON of the returned value; beyond it the runtime reports OUTPUT_LIMIT with a preview of this size. */
+    readonly outputChars: number;
+    /** One console line or progress message; longer ones are cut. */
+    readonly consoleLineChars: number;
+    /** JSON of one tool call's arguments; beyond it the call fails with TOOL_VALIDATION. */
+    readonly toolArgsChars: number;
+  };
   /** Names exposed on `tools`; dotted names are namespaces (`mcp.files.read` → tools.mcp.files.read). */
   readonly toolNames: readonly string[];
   /** JSON of the `context` object the script sees (deep-frozen in the guest). */
   readonly contextJson: string;
-  /** Epoch milliseconds at which the run must stop. */
-  readonly deadline: number;
+  /**
+   * Wall-clock budget of the run. The clock starts when the runtime starts the script (time spent
+   * queued for a worker does not count) and covers promise jobs and awaited tool calls.
+   */
+  readonly timeoutMs: number;
 }
 
 /** The only way guest code reaches the host. */
@@ -38,6 +53,11 @@ export interface HostBridge {
   callTool(callId: number, name: string, argsJson: string): Promise<string>;
   /** A console line or progress message from the script (already a string). */
   emit(kind: 'console' | 'progress', level: string, text: string): void;
+  /**
+   * The runtime started the script; it must end by `deadline` (epoch ms). The engine arms its own
+   * guard from this, so a runtime that failed to stop in time is still stopped.
+   */
+  started(deadline: number): void;
 }
 
 /** What the host sends back for one tool call, as JSON. */

@@ -59,6 +59,8 @@ interface Envelope {
   message?: string;
   code?: string;
   stack?: string;
+  /** OUTPUT_LIMIT only: the start of the oversized JSON. */
+  preview?: string;
 }
 
 interface ScriptFrame {
@@ -106,9 +108,11 @@ export async function runInFreshContext(
   const runtime = module.newRuntime();
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(limits.stackBytes);
+  const deadline = Date.now() + request.timeoutMs;
+  bridge.started(deadline);
   let interrupted = false;
   runtime.setInterruptHandler(() => {
-    if (signal.aborted || Date.now() > request.deadline) interrupted = true;
+    if (signal.aborted || Date.now() > deadline) interrupted = true;
     return interrupted;
   });
   const context = runtime.newContext();
@@ -136,7 +140,7 @@ export async function runInFreshContext(
   };
   const timeoutOutcome = (): RunOutcome => ({
     ok: false,
-    error: { code: 'TIMEOUT', message: 'the script ran past its deadline' },
+    error: { code: 'TIMEOUT', message: timeoutMessage(request.timeoutMs) },
   });
 
   try {
@@ -220,10 +224,13 @@ export async function runInFreshContext(
     const glueResult = context.evalCode(BOOT_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
     if (glueResult.error) {
       glueResult.error.dispose();
-      return { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
+      return interrupted
+        ? timeoutOutcome()
+        : { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
     }
     const factory = track(glueResult.value);
-    const bootResult = context.callFunction(factory, context.undefined, hostLoad);
+    const capsJson = track(context.newString(JSON.stringify(request.caps)));
+    const bootResult = context.callFunction(factory, context.undefined, hostLoad, capsJson);
     if (bootResult.error) {
       bootResult.error.dispose();
       return interrupted
@@ -237,7 +244,7 @@ export async function runInFreshContext(
         const code = classify(fallback, '', '');
         return {
           ok: false,
-          error: { code, message: code === 'TIMEOUT' ? 'the script ran past its deadline' : 'the script failed' },
+          error: { code, message: code === 'TIMEOUT' ? timeoutMessage(request.timeoutMs) : 'the script failed' },
         };
       }
       const name = envelope.name ?? 'Error';
@@ -251,7 +258,8 @@ export async function runInFreshContext(
       const position = frames[0];
       const error: GuestErrorInfo = {
         code,
-        message: describeMessage(code, name, message),
+        message: describeMessage(code, name, message, request.timeoutMs),
+        ...(envelope.preview === undefined ? {} : { details: { truncated: true, preview: envelope.preview } }),
         ...(position === undefined
           ? {}
           : { line: position.line, ...(position.column === undefined ? {} : { column: position.column }) }),
@@ -337,16 +345,21 @@ export async function runInFreshContext(
       }
       // Wait for a tool call to answer, the deadline, or cancellation.
       if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return timeoutOutcome();
       await new Promise<void>((resolve) => {
         const done = () => {
+          clearTimeout(timer);
           signal.removeEventListener('abort', done);
           wake = undefined;
           resolve();
         };
+        const timer = setTimeout(done, remaining);
         wake = done;
         signal.addEventListener('abort', done, { once: true });
       });
       if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
+      if (Date.now() >= deadline && pending.size > 0) return timeoutOutcome();
     }
   } catch (error) {
     // The engine itself failed mid-call (never a script fault the engine could report): the
@@ -412,17 +425,23 @@ function abortMessage(signal: AbortSignal): string {
   return typeof message === 'string' ? message : 'the script was stopped';
 }
 
-function describeMessage(code: GuestErrorInfo['code'], name: string, message: string): string {
+function describeMessage(code: GuestErrorInfo['code'], name: string, message: string, timeoutMs: number): string {
   switch (code) {
     case 'MEMORY_LIMIT':
       return 'the script ran out of memory (memory limit reached)';
     case 'STACK_OVERFLOW':
       return 'the script overflowed the stack (recursion too deep)';
     case 'TIMEOUT':
-      return 'the script ran past its deadline';
+      return timeoutMessage(timeoutMs);
+    case 'GUEST_ERROR':
+    case 'SYNTAX_ERROR':
+      // The error's own class says what kind of failure it was; tool errors already carry a code.
+      return name === 'Uncaught' ? `uncaught: ${message}` : `${name}: ${message}`;
     default:
-      return name === 'Uncaught' || name === 'null'
-        ? `uncaught: ${name === 'null' ? 'null' : message}`
-        : `${name}: ${message}`;
+      return message;
   }
+}
+
+function timeoutMessage(timeoutMs: number): string {
+  return `the script ran past its ${timeoutMs} ms deadline`;
 }

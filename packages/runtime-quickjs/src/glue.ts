@@ -36,14 +36,16 @@ export const REMOVED_GLOBALS = [
  * `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
  * `{"ok":true,"value":<json>}`, or to a described failure.
  */
-export const BOOT_SOURCE = `(function (hostLoad) {
+export const BOOT_SOURCE = `(function (hostLoad, capsJson) {
 'use strict';
 const G = globalThis, O = Object, freeze = O.freeze, define = O.defineProperty, protoOf = O.getPrototypeOf;
 const apply = Reflect.apply, stringify = JSON.stringify, then = Promise.prototype.then;
 const fnProtos = [protoOf(function () {}), protoOf(async function () {}), protoOf(function* () {}), protoOf(async function* () {})];
-const primordials = freeze({ freeze, define, protoOf, apply, stringify, then, create: O.create, hasOwn: O.hasOwn,
+const caps = JSON.parse(capsJson);
+const primordials = freeze({ caps: freeze(caps), freeze, define, protoOf, apply, stringify, then, create: O.create, hasOwn: O.hasOwn,
   isFrozen: O.isFrozen, ownKeys: Reflect.ownKeys, parse: JSON.parse, reject: Promise.reject.bind(Promise),
-  push: Array.prototype.push, join: Array.prototype.join, split: String.prototype.split, Err: Error, Str: String, Prx: Proxy });
+  push: Array.prototype.push, join: Array.prototype.join, split: String.prototype.split, slice: String.prototype.slice,
+  Err: Error, Str: String, Prx: Proxy });
 for (const p of fnProtos) {
   const blocked = function () { throw new TypeError('code generation from strings is not available in the sandbox'); };
   define(blocked, 'prototype', { value: p });
@@ -72,7 +74,11 @@ return function run(fn) {
     if (typeof value === 'function' || typeof value === 'symbol') return fail('the script returned a ' + typeof value + '; return plain data');
     let json;
     try { json = stringify(value); } catch (e) { return fail('the returned value is not JSON-compatible data'); }
-    return json === undefined ? fail('the returned value is not JSON-compatible data') : '{"ok":true,"value":' + json + '}';
+    if (json === undefined) return fail('the returned value is not JSON-compatible data');
+    if (json.length > caps.outputChars) {
+      return stringify({ ok: false, name: 'OutputLimit', code: 'OUTPUT_LIMIT', message: 'the returned value is larger than ' + caps.outputChars + ' bytes', preview: apply(primordials.slice, json, [0, caps.outputChars]) });
+    }
+    return '{"ok":true,"value":' + json + '}';
   }]);
 };
 })`;
@@ -101,6 +107,7 @@ function callTool(name, args) {
   try { json = args === undefined ? '' : p.stringify(args); } catch (e) {}
   const stack = new p.Err().stack;
   if (json === undefined) return p.reject(new ToolError('SERIALIZATION', 'arguments of tools.' + name + ' must be JSON-compatible data', undefined, stack));
+  if (json.length > p.caps.toolArgsChars) return p.reject(new ToolError('TOOL_VALIDATION', 'arguments of tools.' + name + ' are larger than ' + p.caps.toolArgsChars + ' bytes', undefined, stack));
   return p.apply(p.then, hostCall(++callCount, name, json), [function (replyJson) {
     const reply = p.parse(replyJson);
     if (reply.ok) return deepFreeze(reply.value);
@@ -140,7 +147,8 @@ function format(args) {
     try { text = typeof a === 'string' ? a : typeof a === 'object' && a !== null ? p.stringify(a) : p.Str(a); } catch (e) { text = '[unprintable]'; }
     p.apply(p.push, parts, [text === undefined ? typeof a : text]);
   }
-  return p.apply(p.join, parts, [' ']);
+  const line = p.apply(p.join, parts, [' ']);
+  return line.length > p.caps.consoleLineChars ? p.apply(p.slice, line, [0, p.caps.consoleLineChars]) : line;
 }
 const console = p.create(null);
 for (const level of ['log', 'info', 'warn', 'error', 'debug']) console[level] = p.freeze(function (...args) { hostEmit('console', level, format(args)); });

@@ -42,7 +42,8 @@ export interface PoolStats {
 
 interface PoolJob {
   readonly id: number;
-  readonly deadline: number;
+  /** Set when the worker starts the script; a queued script has no deadline yet. */
+  deadline: number;
   readonly bridge: HostBridge;
   readonly resolve: (outcome: RunOutcome) => void;
   readonly signal: AbortSignal;
@@ -56,6 +57,9 @@ interface PoolWorker {
   scriptsRun: number;
   retiring: boolean;
   dead: boolean;
+  /** When the worker last sent anything: a worker stuck in native code cannot answer. */
+  lastSeen: number;
+  pinged: boolean;
 }
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
@@ -113,13 +117,21 @@ export class QuickJSPool {
         const message = typeof reason?.message === 'string' ? reason.message : 'the script was stopped';
         this.#post(target, { type: 'abort', jobId: id, code, message });
       };
-      const job: PoolJob = { id, deadline: request.deadline, bridge, resolve, signal, onAbort };
+      const job: PoolJob = { id, deadline: Number.POSITIVE_INFINITY, bridge, resolve, signal, onAbort };
       target.jobs.set(id, job);
       if (target.jobs.size === 1) target.worker.ref();
       signal.addEventListener('abort', onAbort, { once: true });
       this.#post(target, { type: 'run', jobId: id, limits, request });
       this.#armWatchdog();
     });
+  }
+
+  /**
+   * Terminates every worker at once (an operator's last resort for a wedged pool). Their scripts
+   * end as INTERNAL, which is retryable; fresh workers take over.
+   */
+  async terminateWorkers(): Promise<void> {
+    await Promise.all([...this.#workers].map((entry) => entry.worker.terminate()));
   }
 
   async close(): Promise<void> {
@@ -140,8 +152,12 @@ export class QuickJSPool {
       scriptsRun: 0,
       retiring: false,
       dead: false,
+      lastSeen: Date.now(),
+      pinged: false,
     };
     worker.on('message', (message: FromWorker) => {
+      entry.lastSeen = Date.now();
+      entry.pinged = false;
       if (message.type === 'ready') {
         markReady();
         if (entry.jobs.size === 0) worker.unref();
@@ -189,6 +205,13 @@ export class QuickJSPool {
       case 'emit':
         entry.jobs.get(message.jobId)?.bridge.emit(message.kind, message.level, message.text);
         return;
+      case 'started': {
+        const job = entry.jobs.get(message.jobId);
+        if (job === undefined) return;
+        job.deadline = message.deadline;
+        job.bridge.started(message.deadline);
+        return;
+      }
       case 'done': {
         const job = entry.jobs.get(message.jobId);
         if (job === undefined) return;
@@ -248,6 +271,14 @@ export class QuickJSPool {
         let overdue: PoolJob | undefined;
         for (const job of entry.jobs.values()) if (now > job.deadline + this.#killGraceMs) overdue = job;
         if (overdue === undefined) continue;
+        // Overdue, but is the worker stuck or only slow (a busy machine)? A stuck worker cannot answer.
+        if (now - entry.lastSeen < this.#killGraceMs) {
+          if (!entry.pinged) {
+            entry.pinged = true;
+            this.#post(entry, { type: 'ping' });
+          }
+          continue;
+        }
         this.#kills++;
         this.#finish(entry, overdue, {
           ok: false,

@@ -6,11 +6,14 @@ import type { GuestErrorInfo, RunOutcome, RunRequest, SandboxLimits } from '@scr
 
 export type ToWorker =
   | { readonly type: 'run'; readonly jobId: number; readonly limits: SandboxLimits; readonly request: RunRequest }
+  | { readonly type: 'ping' }
   | { readonly type: 'reply'; readonly jobId: number; readonly callId: number; readonly reply: string }
   | { readonly type: 'abort'; readonly jobId: number; readonly code: GuestErrorInfo['code']; readonly message: string };
 
 export type FromWorker =
   | { readonly type: 'ready' }
+  | { readonly type: 'pong' }
+  | { readonly type: 'started'; readonly jobId: number; readonly deadline: number }
   | {
       readonly type: 'call';
       readonly jobId: number;

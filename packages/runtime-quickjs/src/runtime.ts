@@ -17,6 +17,8 @@ export interface QuickJSRuntimeAdapter extends RuntimeAdapter {
   readonly mode: 'pool' | 'inline';
   /** Worker pool figures (pool mode), for health endpoints and metrics. */
   stats(): PoolStats | undefined;
+  /** Pool mode: terminates every worker now; running scripts end as INTERNAL (retryable) and fresh workers take over. */
+  terminateWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function createQuickJSRuntime(options: QuickJSRuntimeOptions = {}):
         return { run: (request, bridge, signal) => pool.run(limits, request, bridge, signal), dispose() {} };
       },
       stats: () => pool.stats(),
+      terminateWorkers: () => pool.terminateWorkers(),
       close: () => pool.close(),
     };
   }
@@ -53,6 +56,7 @@ export async function createQuickJSRuntime(options: QuickJSRuntimeOptions = {}):
       };
     },
     stats: () => undefined,
+    terminateWorkers: async () => {},
     close: async () => {},
   };
 }

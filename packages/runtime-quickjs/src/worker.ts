@@ -35,6 +35,9 @@ port.on('message', (message: ToWorker) => {
     case 'abort':
       jobs.get(message.jobId)?.controller.abort({ code: message.code, message: message.message });
       break;
+    case 'ping':
+      send({ type: 'pong' });
+      break;
   }
 });
 
@@ -48,6 +51,7 @@ async function runJob(jobId: number, message: Extract<ToWorker, { type: 'run' }>
         send({ type: 'call', jobId, callId, name, argsJson });
       }),
     emit: (kind, level, text) => send({ type: 'emit', jobId, kind, level, text }),
+    started: (deadline) => send({ type: 'started', jobId, deadline }),
   };
   const module = holder.ready ?? (await holder.get());
   const outcome = await runInFreshContext(

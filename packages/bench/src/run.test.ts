@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { isNotLanded } from './report.ts';
+import type { BenchRow } from './row.ts';
+import { ALL_ROWS, runBench, selectRows } from './run.ts';
+
+const SPEC_IDS = [
+  'floor.quickjs.fresh',
+  'floor.ivm.fresh',
+  'floor.throughput.raw2',
+  'floor.http.hello',
+  'harness.quickjs.trivial',
+  'harness.quickjs.pool.trivial',
+  'harness.quickjs.onetool',
+  'harness.quickjs.tentools',
+  'harness.ivm.trivial',
+  'throughput.quickjs.pool2',
+  'memory.quickjs.perSandboxKB',
+  'memory.ivm.perSandboxKB',
+  'concurrency.1000',
+  'timeout.latencyMs',
+  'scheduler.overhead',
+  'queue.ops.10k',
+  'retry.decision',
+  'serialize.128kb',
+  'telemetry.overhead',
+  'server.http.trivial',
+  'peer.sebastianwessel.trivial',
+  'peer.nodevm.trivial',
+];
+
+describe('rows', () => {
+  it('are exactly the rows of the spec, each baseline measured before the rows using it', () => {
+    expect(ALL_ROWS.map((row) => row.id).sort()).toEqual([...SPEC_IDS].sort());
+    const seen = new Set<string>();
+    for (const row of ALL_ROWS) {
+      if (row.baselineId !== undefined) expect(seen).toContain(row.baselineId);
+      seen.add(row.id);
+    }
+  });
+});
+
+describe('selectRows', () => {
+  const ids = (filter?: string[]) => selectRows(ALL_ROWS, filter).map((row: BenchRow) => row.id);
+
+  it('selects everything without a filter', () => {
+    expect(ids()).toHaveLength(ALL_ROWS.length);
+  });
+
+  it('selects an exact id alone, plus its baseline', () => {
+    expect(ids(['harness.quickjs.trivial'])).toEqual(['floor.quickjs.fresh', 'harness.quickjs.trivial']);
+  });
+
+  it('selects every id containing a partial term', () => {
+    expect(ids(['memory'])).toEqual(['memory.quickjs.perSandboxKB', 'memory.ivm.perSandboxKB']);
+  });
+
+  it('refuses a term that matches nothing', () => {
+    expect(() => ids(['no.such.row'])).toThrow(/matches no row/);
+  });
+});
+
+describe('runBench (smoke: cheap rows, tiny iteration counts, no timing assertions)', () => {
+  it('measures rows next to their baselines and reports unlanded features without figures', async () => {
+    const report = await runBench({
+      filter: ['harness.quickjs.trivial', 'serialize.128kb', 'queue.ops.10k'],
+      profile: { time: 5, iterations: 3, warmupTime: 1, warmupIterations: 1 },
+    });
+    expect(report.node).toBe(process.version);
+    expect(typeof report.cpu).toBe('string');
+    expect(Number.isNaN(Date.parse(report.date))).toBe(false);
+    expect(report.results.map((result) => result.id)).toEqual([
+      'floor.quickjs.fresh',
+      'harness.quickjs.trivial',
+      'queue.ops.10k',
+      'serialize.128kb',
+    ]);
+    const [floor, ours, queue, serialize] = report.results;
+    expect(floor?.p50Ms).toEqual(expect.any(Number));
+    expect(ours).toMatchObject({ baselineId: 'floor.quickjs.fresh', ratio: expect.any(Number) });
+    expect(serialize).toMatchObject({ p50Ms: expect.any(Number), ratio: expect.any(Number) });
+    // Until an in-process queue lands the row says so and carries no number.
+    if (queue !== undefined && isNotLanded(queue)) {
+      expect(queue).toMatchObject({ p50Ms: null, p99Ms: null, opsPerSec: null });
+      expect(queue).not.toHaveProperty('value');
+    }
+    expect(report.results.filter((result) => result.note?.startsWith('error: '))).toEqual([]);
+  });
+});
