@@ -21,6 +21,7 @@ import {
 } from './policy.ts';
 import { type Finding, type PreparedScript, prepareScript, type ScriptLanguage } from './prepare.ts';
 import type { BridgeReply, HostBridge, RunOutcome, RuntimeAdapter } from './runtime.ts';
+import { noopTelemetry, type ScriptTelemetry, type Telemetry } from './telemetry.ts';
 import { type AnyTool, createToolRegistry, type ToolRegistry } from './tool.ts';
 
 export type ToolCallStatus = 'ok' | 'error' | 'aborted';
@@ -105,6 +106,8 @@ export interface HarnessOptions {
   readonly approvals?: ApprovalBroker;
   /** Fields added to every script's `context` (plain data). */
   readonly context?: Readonly<Record<string, unknown>>;
+  /** Spans and metrics; default: none. */
+  readonly telemetry?: Telemetry;
 }
 
 export interface RunOptions {
@@ -119,6 +122,8 @@ export interface RunOptions {
   readonly onEvent?: (event: ScriptEvent) => void;
   /** Tool calls still running when the script ends are aborted either way; this only silences the warning. */
   readonly allowDetached?: boolean;
+  /** Handed to `Telemetry.startScript` as `parent` (e.g. the trace context of an incoming request). */
+  readonly telemetryParent?: unknown;
 }
 
 export interface Harness {
@@ -145,6 +150,7 @@ export function createHarness(options: HarnessOptions): Harness {
   const approvals = options.approvals ?? denyAllApprovals;
   const baseContext = options.context ?? {};
   const runtime = options.runtime;
+  const telemetry = options.telemetry ?? noopTelemetry;
 
   const allowedTools = (requested: readonly string[] | undefined): readonly string[] => {
     if (requested === undefined) return registry.names;
@@ -161,8 +167,14 @@ export function createHarness(options: HarnessOptions): Harness {
     const startedAt = performance.now();
     const scriptId = runOptions.scriptId ?? randomUUID();
     const emit = runOptions.onEvent;
+    const scriptTelemetry = telemetry.startScript({
+      scriptId,
+      runtime: runtime.name,
+      parent: runOptions.telemetryParent,
+    });
     const early = (error: HarnessErrorData): ScriptResult => {
       const result = failedResult(error, scriptId, runtime.name, startedAt);
+      scriptTelemetry.end(result);
       emit?.({ type: 'script_error', scriptId, result });
       return result;
     };
@@ -180,7 +192,17 @@ export function createHarness(options: HarnessOptions): Harness {
     });
     if (!prepared.ok) return early(prepared.error);
     emit?.({ type: 'script_started', scriptId });
-    return execute(prepared.script, scriptId, runLimits, toolNames, runOptions, startedAt);
+    const result = await execute(
+      prepared.script,
+      scriptId,
+      runLimits,
+      toolNames,
+      runOptions,
+      startedAt,
+      scriptTelemetry,
+    );
+    scriptTelemetry.end(result);
+    return result;
   }
 
   async function execute(
@@ -190,6 +212,7 @@ export function createHarness(options: HarnessOptions): Harness {
     toolNames: readonly string[],
     runOptions: RunOptions,
     startedAt: number,
+    scriptTelemetry: ScriptTelemetry,
   ): Promise<ScriptResult> {
     const emit = runOptions.onEvent;
     const controller = new AbortController();
@@ -268,6 +291,9 @@ export function createHarness(options: HarnessOptions): Harness {
     const serveCall = async (numericId: number, name: string, argsJson: string): Promise<string> => {
       const callId = String(numericId);
       const callStarted = Date.now();
+      // A name the script made up never reaches telemetry (it would become a metric label).
+      const callTelemetry = scriptTelemetry.startToolCall({ tool: allowed.has(name) ? name : UNKNOWN_TOOL, callId });
+      let approvalWaitMs: number | undefined;
       let args: unknown;
       const record = (status: ToolCallStatus, extra: { value?: unknown; error?: HarnessErrorData }) => {
         const entry: ToolCallRecord = {
@@ -280,6 +306,12 @@ export function createHarness(options: HarnessOptions): Harness {
           durationMs: Date.now() - callStarted,
         };
         calls.push(entry);
+        callTelemetry.end({
+          status,
+          durationMs: entry.durationMs,
+          ...(extra.error === undefined ? {} : { code: extra.error.code }),
+          ...(approvalWaitMs === undefined ? {} : { approvalWaitMs }),
+        });
         emit?.({
           type: 'tool_result',
           scriptId,
@@ -356,7 +388,9 @@ export function createHarness(options: HarnessOptions): Harness {
           return fail('POLICY_DENIED', `tools.${name} is not allowed${decision.reason ? `: ${decision.reason}` : ''}`);
         }
         if (decision.decision === 'ask') {
+          const askedAt = Date.now();
           const outcome = await approvals.request(request, signal);
+          approvalWaitMs = Date.now() - askedAt;
           if (!outcome.approved) {
             return outcome.timedOut
               ? fail('APPROVAL_TIMEOUT', `no decision on tools.${name} arrived in time`)
@@ -575,6 +609,9 @@ export function createHarness(options: HarnessOptions): Harness {
     },
   };
 }
+
+/** The tool name telemetry sees for calls to tools that do not exist. */
+export const UNKNOWN_TOOL = '(unknown)';
 
 /** How far past the deadline the engine's own guard stops a run the runtime did not stop. */
 const GUARD_SLACK_MS = 250;

@@ -32,6 +32,7 @@ export {
   type ToolCallRecord,
   type ToolCallStatus,
   toPlainJson,
+  UNKNOWN_TOOL,
 } from './harness.ts';
 export {
   DEFAULT_LIMITS,
@@ -77,6 +78,14 @@ export type {
   Sandbox,
   SandboxLimits,
 } from './runtime.ts';
+export {
+  noopTelemetry,
+  type ScriptTelemetry,
+  type ScriptTelemetryStart,
+  type Telemetry,
+  type ToolCallTelemetry,
+  type ToolCallTelemetryEnd,
+} from './telemetry.ts';
 export {
   type AnyTool,
   closestNames,
