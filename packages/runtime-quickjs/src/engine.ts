@@ -186,7 +186,7 @@ export async function runInFreshContext(
 
     // Parts behind the injected globals, compiled on first use (see glue.ts).
     const parts = new Map<string, QuickJSHandle>();
-    const loadPart = (part: 'tools' | 'io', primordials: QuickJSHandle): QuickJSHandle | undefined => {
+    const loadPart = (part: 'tools' | 'io', capsJson: QuickJSHandle): QuickJSHandle | undefined => {
       const cached = parts.get(part);
       if (cached !== undefined) return cached;
       const compiledPart = context.evalCode(part === 'tools' ? TOOLS_SOURCE : IO_SOURCE, GLUE_FILENAME, {
@@ -202,9 +202,9 @@ export async function runInFreshContext(
       const made = context.callFunction(
         partFactory,
         context.undefined,
-        primordials,
         part === 'tools' ? hostCall : hostEmit,
         data,
+        capsJson,
       );
       if (made.error) {
         made.error.dispose();
@@ -214,9 +214,9 @@ export async function runInFreshContext(
       return made.value;
     };
     const hostLoad = track(
-      context.newFunction('hostLoad', (nameHandle, primordialsHandle) => {
+      context.newFunction('hostLoad', (nameHandle, capsHandle) => {
         const name = context.getString(nameHandle);
-        const exports = loadPart(name === 'console' || name === 'context' ? 'io' : 'tools', primordialsHandle);
+        const exports = loadPart(name === 'console' || name === 'context' ? 'io' : 'tools', capsHandle);
         return exports === undefined ? context.undefined : context.getProp(exports, name);
       }),
     );

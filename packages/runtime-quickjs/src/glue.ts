@@ -32,20 +32,14 @@ export const REMOVED_GLOBALS = [
 ] as const;
 
 /**
- * `(hostLoad) => run`. `hostLoad(name, primordials)` returns the value of an injected global;
- * `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
+ * `(hostLoad, capsJson) => run`. `hostLoad(name, capsJson)` returns the value of an injected
+ * global; `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
  * `{"ok":true,"value":<json>}`, or to a described failure.
  */
 export const BOOT_SOURCE = `(function (hostLoad, capsJson) {
 'use strict';
 const G = globalThis, O = Object, freeze = O.freeze, define = O.defineProperty, protoOf = O.getPrototypeOf;
-const apply = Reflect.apply, stringify = JSON.stringify, then = Promise.prototype.then;
 const fnProtos = [protoOf(function () {}), protoOf(async function () {}), protoOf(function* () {}), protoOf(async function* () {})];
-const caps = JSON.parse(capsJson);
-const primordials = freeze({ caps: freeze(caps), freeze, define, protoOf, apply, stringify, then, create: O.create, hasOwn: O.hasOwn,
-  isFrozen: O.isFrozen, ownKeys: Reflect.ownKeys, parse: JSON.parse, reject: Promise.reject.bind(Promise),
-  push: Array.prototype.push, join: Array.prototype.join, split: String.prototype.split, slice: String.prototype.slice,
-  Err: Error, Str: String, Prx: Proxy });
 for (const p of fnProtos) {
   const blocked = function () { throw new TypeError('code generation from strings is not available in the sandbox'); };
   define(blocked, 'prototype', { value: p });
@@ -53,112 +47,118 @@ for (const p of fnProtos) {
 }
 define(G, 'Function', { value: fnProtos[0].constructor });
 for (const name of ${JSON.stringify(REMOVED_GLOBALS)}) delete G[name];
-const hidden = [fnProtos[1], fnProtos[2], fnProtos[3], protoOf(fnProtos[2].prototype), protoOf(fnProtos[3].prototype),
+for (const v of [fnProtos[1], fnProtos[2], fnProtos[3], protoOf(fnProtos[2].prototype), protoOf(fnProtos[3].prototype),
   protoOf(protoOf(fnProtos[3].prototype)), protoOf([][Symbol.iterator]()), protoOf(protoOf([][Symbol.iterator]())),
   protoOf(new Map()[Symbol.iterator]()), protoOf(new Set()[Symbol.iterator]()), protoOf(''[Symbol.iterator]()),
-  protoOf(''.matchAll(/a/g)), protoOf(Int8Array), protoOf(Int8Array.prototype), O, Array, Promise, Reflect, JSON, Symbol, Proxy];
-for (const v of hidden) freeze(v);
+  protoOf(''.matchAll(/a/g)), protoOf(Int8Array), protoOf(Int8Array.prototype), O, Array, Promise, Reflect, JSON, Symbol, Proxy, Math]) freeze(v);
 for (const name of O.getOwnPropertyNames(G)) {
   const v = G[name];
   if (typeof v === 'function' && v.prototype) freeze(v.prototype);
 }
 const loaded = O.create(null);
 for (const name of ${JSON.stringify(INJECTED_GLOBALS)}) {
-  define(G, name, { get: freeze(function () { return name in loaded ? loaded[name] : (loaded[name] = hostLoad(name, primordials)); }) });
+  define(G, name, { get: freeze(function () { return name in loaded ? loaded[name] : (loaded[name] = hostLoad(name, capsJson)); }) });
 }
 freeze(G);
-const fail = (message) => stringify({ ok: false, name: 'SerializationError', code: 'SERIALIZATION', message });
+const maxChars = JSON.parse(capsJson).outputChars;
+const fail = (message, preview) => JSON.stringify({ ok: false, name: 'Error', code: preview === undefined ? 'SERIALIZATION' : 'OUTPUT_LIMIT', message, preview });
 return function run(fn) {
-  return apply(then, fn(), [function (value) {
+  return fn().then(function (value) {
     if (value === undefined) return '{"ok":true}';
     if (typeof value === 'function' || typeof value === 'symbol') return fail('the script returned a ' + typeof value + '; return plain data');
     let json;
-    try { json = stringify(value); } catch (e) { return fail('the returned value is not JSON-compatible data'); }
+    try { json = JSON.stringify(value); } catch (e) {}
     if (json === undefined) return fail('the returned value is not JSON-compatible data');
-    if (json.length > caps.outputChars) {
-      return stringify({ ok: false, name: 'OutputLimit', code: 'OUTPUT_LIMIT', message: 'the returned value is larger than ' + caps.outputChars + ' bytes', preview: apply(primordials.slice, json, [0, caps.outputChars]) });
-    }
+    if (json.length > maxChars) return fail('the returned value is larger than ' + maxChars + ' bytes', json.slice(0, maxChars));
     return '{"ok":true,"value":' + json + '}';
-  }]);
+  });
 };
 })`;
 
-/** `(p, hostCall, toolNamesJson) => { tools, ToolError, ApprovalDeniedError }` */
-export const TOOLS_SOURCE = `(function (p, hostCall, toolNamesJson) {
+/**
+ * The parts below are compiled after the script may have run. They use the globals directly: the
+ * boot part froze every object they touch (Object, Array, Promise, Reflect, JSON, the prototypes)
+ * and the global object itself, so nothing they rely on can have been replaced.
+ */
+
+/** `(hostCall, toolNamesJson, capsJson) => { tools, ToolError, ApprovalDeniedError }` */
+export const TOOLS_SOURCE = `(function (hostCall, toolNamesJson, capsJson) {
 'use strict';
+const maxArgs = JSON.parse(capsJson).toolArgsChars, freeze = Object.freeze, define = Object.defineProperty;
 function deepFreeze(v) {
-  if (v !== null && typeof v === 'object' && !p.isFrozen(v)) { p.freeze(v); for (const k of p.ownKeys(v)) deepFreeze(v[k]); }
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) { freeze(v); for (const k of Reflect.ownKeys(v)) deepFreeze(v[k]); }
   return v;
 }
-class ToolError extends p.Err {
+class ToolError extends Error {
   constructor(code, message, details, stack) {
     super(message);
-    p.define(this, 'code', { value: code, enumerable: true });
-    if (details !== undefined) p.define(this, 'details', { value: deepFreeze(details), enumerable: true });
-    p.define(this, 'stack', { value: this.name + ': ' + message + '\\n' + stack });
+    define(this, 'code', { value: code, enumerable: true });
+    if (details !== undefined) define(this, 'details', { value: deepFreeze(details), enumerable: true });
+    define(this, 'stack', { value: this.name + ': ' + message + '\\n' + stack });
   }
 }
-p.define(ToolError.prototype, 'name', { value: 'ToolError' });
+define(ToolError.prototype, 'name', { value: 'ToolError' });
 class ApprovalDeniedError extends ToolError {}
-p.define(ApprovalDeniedError.prototype, 'name', { value: 'ApprovalDeniedError' });
+define(ApprovalDeniedError.prototype, 'name', { value: 'ApprovalDeniedError' });
 let callCount = 0;
 function callTool(name, args) {
   let json;
-  try { json = args === undefined ? '' : p.stringify(args); } catch (e) {}
-  const stack = new p.Err().stack;
-  if (json === undefined) return p.reject(new ToolError('SERIALIZATION', 'arguments of tools.' + name + ' must be JSON-compatible data', undefined, stack));
-  if (json.length > p.caps.toolArgsChars) return p.reject(new ToolError('TOOL_VALIDATION', 'arguments of tools.' + name + ' are larger than ' + p.caps.toolArgsChars + ' bytes', undefined, stack));
-  return p.apply(p.then, hostCall(++callCount, name, json), [function (replyJson) {
-    const reply = p.parse(replyJson);
+  try { json = args === undefined ? '' : JSON.stringify(args); } catch (e) {}
+  const stack = new Error().stack;
+  if (json === undefined) return Promise.reject(new ToolError('SERIALIZATION', 'arguments of tools.' + name + ' must be JSON-compatible data', undefined, stack));
+  if (json.length > maxArgs) return Promise.reject(new ToolError('TOOL_VALIDATION', 'arguments of tools.' + name + ' are larger than ' + maxArgs + ' bytes', undefined, stack));
+  return hostCall(++callCount, name, json).then(function (replyJson) {
+    const reply = JSON.parse(replyJson);
     if (reply.ok) return deepFreeze(reply.value);
     const E = reply.error.code === 'APPROVAL_DENIED' ? ApprovalDeniedError : ToolError;
     throw new E(reply.error.code, reply.error.message, reply.error.details, stack);
-  }]);
+  });
 }
 function namespace(prefix, tree) {
-  const target = p.create(null);
-  for (const key of p.ownKeys(tree)) {
+  const target = Object.create(null);
+  for (const key of Reflect.ownKeys(tree)) {
     const full = prefix + key;
-    target[key] = tree[key] === true ? p.freeze(function (args) { return callTool(full, args); }) : namespace(full + '.', tree[key]);
+    target[key] = tree[key] === true ? freeze(function (args) { return callTool(full, args); }) : namespace(full + '.', tree[key]);
   }
-  return new p.Prx(p.freeze(target), {
-    get: (t, key) => p.hasOwn(t, key) ? t[key] : typeof key !== 'string' || key === 'then' ? undefined : function (args) { return callTool(prefix + key, args); },
+  return new Proxy(freeze(target), {
+    get: (t, key) => Object.hasOwn(t, key) ? t[key] : typeof key !== 'string' || key === 'then' ? undefined : function (args) { return callTool(prefix + key, args); },
     set: () => false, defineProperty: () => false, deleteProperty: () => false, setPrototypeOf: () => false,
   });
 }
-const tree = p.create(null);
-for (const name of p.parse(toolNamesJson)) {
-  const parts = p.apply(p.split, name, ['.']);
+const tree = Object.create(null);
+for (const name of JSON.parse(toolNamesJson)) {
+  const parts = name.split('.');
   let node = tree;
-  for (let i = 0; i < parts.length - 1; i++) node = p.hasOwn(node, parts[i]) ? node[parts[i]] : (node[parts[i]] = p.create(null));
+  for (let i = 0; i < parts.length - 1; i++) node = Object.hasOwn(node, parts[i]) ? node[parts[i]] : (node[parts[i]] = Object.create(null));
   node[parts[parts.length - 1]] = true;
 }
-p.freeze(ToolError); p.freeze(ToolError.prototype); p.freeze(ApprovalDeniedError); p.freeze(ApprovalDeniedError.prototype);
-return p.freeze({ tools: namespace('', tree), ToolError, ApprovalDeniedError });
+freeze(ToolError); freeze(ToolError.prototype); freeze(ApprovalDeniedError); freeze(ApprovalDeniedError.prototype);
+return freeze({ tools: namespace('', tree), ToolError, ApprovalDeniedError });
 })`;
 
-/** `(p, hostEmit, contextJson) => { console, context }`: console lines and progress go to the host as strings. */
-export const IO_SOURCE = `(function (p, hostEmit, contextJson) {
+/** `(hostEmit, contextJson, capsJson) => { console, context }`: console lines and progress go to the host as strings. */
+export const IO_SOURCE = `(function (hostEmit, contextJson, capsJson) {
 'use strict';
+const maxLine = JSON.parse(capsJson).consoleLineChars, freeze = Object.freeze;
 function format(args) {
   const parts = [];
   for (const a of args) {
     let text;
-    try { text = typeof a === 'string' ? a : typeof a === 'object' && a !== null ? p.stringify(a) : p.Str(a); } catch (e) { text = '[unprintable]'; }
-    p.apply(p.push, parts, [text === undefined ? typeof a : text]);
+    try { text = typeof a === 'string' ? a : typeof a === 'object' && a !== null ? JSON.stringify(a) : String(a); } catch (e) { text = '[unprintable]'; }
+    parts.push(text === undefined ? typeof a : text);
   }
-  const line = p.apply(p.join, parts, [' ']);
-  return line.length > p.caps.consoleLineChars ? p.apply(p.slice, line, [0, p.caps.consoleLineChars]) : line;
+  const line = parts.join(' ');
+  return line.length > maxLine ? line.slice(0, maxLine) : line;
 }
-const console = p.create(null);
-for (const level of ['log', 'info', 'warn', 'error', 'debug']) console[level] = p.freeze(function (...args) { hostEmit('console', level, format(args)); });
+const console = Object.create(null);
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) console[level] = freeze(function (...args) { hostEmit('console', level, format(args)); });
 function deepFreeze(v) {
-  if (v !== null && typeof v === 'object' && !p.isFrozen(v)) { p.freeze(v); for (const k of p.ownKeys(v)) deepFreeze(v[k]); }
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) { freeze(v); for (const k of Reflect.ownKeys(v)) deepFreeze(v[k]); }
   return v;
 }
-const context = p.parse(contextJson);
-context.emitProgress = p.freeze(function (message) { hostEmit('progress', 'info', format([message])); });
-return p.freeze({ console: p.freeze(console), context: deepFreeze(context) });
+const context = JSON.parse(contextJson);
+context.emitProgress = freeze(function (message) { hostEmit('progress', 'info', format([message])); });
+return freeze({ console: freeze(console), context: deepFreeze(context) });
 })`;
 
 /**

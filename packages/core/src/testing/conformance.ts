@@ -258,11 +258,11 @@ return null;`);
       });
 
       it('F16: a reused sandbox host carries no state from the previous script', async () => {
-        const first = await run('Math.leak = 42; globalThis.leaked = 1; return typeof Math.leak;');
+        const first = await run('Date.leak = 42; globalThis.leaked = 1; return typeof Date.leak;');
         expect(first.ok).toBe(false); // the global object is frozen
-        const second = await run('Math.leak2 = 42; return Math.leak2;');
+        const second = await run('Date.leak2 = 42; return Date.leak2;');
         expect(second).toMatchObject({ ok: true, value: 42 });
-        const third = await run('return [typeof Math.leak, typeof Math.leak2, typeof globalThis.leaked];');
+        const third = await run('return [typeof Date.leak, typeof Date.leak2, typeof globalThis.leaked];');
         expect(third).toMatchObject({ ok: true, value: ['undefined', 'undefined', 'undefined'] });
       });
 
