@@ -20,7 +20,7 @@ import {
   type ToolCallRequest,
 } from './policy.ts';
 import { type Finding, type PreparedScript, prepareScript, type ScriptLanguage } from './prepare.ts';
-import type { BridgeReply, HostBridge, RunOutcome, RuntimeAdapter } from './runtime.ts';
+import type { BridgeReply, DeadlineControl, HostBridge, RunOutcome, RuntimeAdapter } from './runtime.ts';
 import { noopTelemetry, type ScriptTelemetry, type Telemetry } from './telemetry.ts';
 import { type AnyTool, createToolRegistry, type ToolRegistry } from './tool.ts';
 
@@ -222,12 +222,27 @@ export function createHarness(options: HarnessOptions): Harness {
     runOptions.signal?.addEventListener('abort', onCallerAbort, { once: true });
     // The runtime enforces the deadline; this guard enforces it again from outside, in case it does not.
     let guard: NodeJS.Timeout | undefined;
-    const armGuard = (deadline: number) => {
+    let deadlineControl: DeadlineControl | undefined;
+    let approvalsWaiting = 0;
+    const armGuard = (deadline: number, control: DeadlineControl) => {
+      deadlineControl = control;
+      clearTimeout(guard);
       guard = setTimeout(
         () =>
           controller.abort(new HarnessError('TIMEOUT', `the script ran past its ${runLimits.timeoutMs} ms deadline`)),
         Math.max(0, deadline - Date.now()) + GUARD_SLACK_MS,
       );
+    };
+    // While any call waits for a person, the script's clock stands still (the runtime moves its
+    // deadline by the time held and reports the new one through `started`).
+    const holdClock = () => {
+      if (approvalsWaiting++ === 0) {
+        clearTimeout(guard);
+        deadlineControl?.hold();
+      }
+    };
+    const releaseClock = () => {
+      if (--approvalsWaiting === 0) deadlineControl?.release();
     };
 
     const allowed = new Set(toolNames);
@@ -389,7 +404,13 @@ export function createHarness(options: HarnessOptions): Harness {
         }
         if (decision.decision === 'ask') {
           const askedAt = Date.now();
-          const outcome = await approvals.request(request, signal);
+          holdClock();
+          let outcome: Awaited<ReturnType<ApprovalBroker['request']>>;
+          try {
+            outcome = await approvals.request(request, signal);
+          } finally {
+            releaseClock();
+          }
           approvalWaitMs = Date.now() - askedAt;
           if (!outcome.approved) {
             return outcome.timedOut

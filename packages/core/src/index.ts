@@ -70,6 +70,7 @@ export {
 } from './prepare.ts';
 export type {
   BridgeReply,
+  DeadlineControl,
   GuestErrorInfo,
   HostBridge,
   RunOutcome,

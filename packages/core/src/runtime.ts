@@ -54,10 +54,12 @@ export interface HostBridge {
   /** A console line or progress message from the script (already a string). */
   emit(kind: 'console' | 'progress', level: string, text: string): void;
   /**
-   * The runtime started the script; it must end by `deadline` (epoch ms). The engine arms its own
-   * guard from this, so a runtime that failed to stop in time is still stopped.
+   * The runtime started the script and it must end by `deadline` (epoch ms); called again when the
+   * deadline moves (after a hold). The engine arms its own guard from this, so a runtime that
+   * failed to stop in time is still stopped, and holds the clock through `control` while a tool
+   * call waits for a person's approval.
    */
-  started(deadline: number): void;
+  started(deadline: number, control: DeadlineControl): void;
 }
 
 /** What the host sends back for one tool call, as JSON. */
@@ -87,6 +89,14 @@ export type RunOutcome =
       readonly memoryBytes?: number;
     }
   | { readonly ok: false; readonly error: GuestErrorInfo; readonly memoryBytes?: number };
+
+/** Stops and restarts a running script's clock (while a person decides on an approval). */
+export interface DeadlineControl {
+  /** Stops the clock; nested holds are counted by the caller, not here. */
+  hold(): void;
+  /** Restarts the clock: the deadline moves by the time held. */
+  release(): void;
+}
 
 export interface Sandbox {
   /** Runs one script to completion. Never throws for script faults: they are outcomes. */

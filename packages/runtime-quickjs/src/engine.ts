@@ -3,7 +3,14 @@
  * inline mode and inside each pool worker.
  */
 import releaseSyncVariant from '@jitl/quickjs-wasmfile-release-sync';
-import type { GuestErrorInfo, HostBridge, RunOutcome, RunRequest, SandboxLimits } from '@script-harness/core';
+import type {
+  DeadlineControl,
+  GuestErrorInfo,
+  HostBridge,
+  RunOutcome,
+  RunRequest,
+  SandboxLimits,
+} from '@script-harness/core';
 import {
   newQuickJSWASMModuleFromVariant,
   type QuickJSContext,
@@ -108,11 +115,11 @@ export async function runInFreshContext(
   const runtime = module.newRuntime();
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(limits.stackBytes);
-  const deadline = Date.now() + request.timeoutMs;
-  bridge.started(deadline);
+  let deadline = Date.now() + request.timeoutMs;
+  let heldSince: number | undefined;
   let interrupted = false;
   runtime.setInterruptHandler(() => {
-    if (signal.aborted || Date.now() > deadline) interrupted = true;
+    if (signal.aborted || (heldSince === undefined && Date.now() > deadline)) interrupted = true;
     return interrupted;
   });
   const context = runtime.newContext();
@@ -121,6 +128,21 @@ export async function runInFreshContext(
   let poisoned = false;
   let wake: (() => void) | undefined;
   const handles: QuickJSHandle[] = [];
+  const control: DeadlineControl = {
+    hold() {
+      if (heldSince !== undefined || disposed) return;
+      heldSince = Date.now();
+      wake?.();
+    },
+    release() {
+      if (heldSince === undefined || disposed) return;
+      deadline += Date.now() - heldSince;
+      heldSince = undefined;
+      bridge.started(deadline, control);
+      wake?.();
+    },
+  };
+  bridge.started(deadline, control);
   const track = (handle: QuickJSHandle) => {
     handles.push(handle);
     return handle;
@@ -345,7 +367,8 @@ export async function runInFreshContext(
       }
       // Wait for a tool call to answer, the deadline, or cancellation.
       if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
-      const remaining = deadline - Date.now();
+      // While the clock is held (an approval is pending) there is no deadline to wait for.
+      const remaining = heldSince === undefined ? deadline - Date.now() : Number.POSITIVE_INFINITY;
       if (remaining <= 0) return timeoutOutcome();
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -354,12 +377,12 @@ export async function runInFreshContext(
           wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, remaining);
+        const timer = Number.isFinite(remaining) ? setTimeout(done, remaining) : undefined;
         wake = done;
         signal.addEventListener('abort', done, { once: true });
       });
       if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
-      if (Date.now() >= deadline && pending.size > 0) return timeoutOutcome();
+      if (heldSince === undefined && Date.now() >= deadline && pending.size > 0) return timeoutOutcome();
     }
   } catch (error) {
     // The engine itself failed mid-call (never a script fault the engine could report): the

@@ -209,7 +209,14 @@ export class QuickJSPool {
         const job = entry.jobs.get(message.jobId);
         if (job === undefined) return;
         job.deadline = message.deadline;
-        job.bridge.started(message.deadline);
+        job.bridge.started(message.deadline, {
+          // While held, the kill switch must not count the wait against the script.
+          hold: () => {
+            job.deadline = Number.POSITIVE_INFINITY;
+            this.#post(entry, { type: 'hold', jobId: job.id });
+          },
+          release: () => this.#post(entry, { type: 'release', jobId: job.id }),
+        });
         return;
       }
       case 'done': {

@@ -7,6 +7,8 @@ import type { GuestErrorInfo, RunOutcome, RunRequest, SandboxLimits } from '@scr
 export type ToWorker =
   | { readonly type: 'run'; readonly jobId: number; readonly limits: SandboxLimits; readonly request: RunRequest }
   | { readonly type: 'ping' }
+  /** Stop / restart the script's clock while a tool call waits for a person. */
+  | { readonly type: 'hold' | 'release'; readonly jobId: number }
   | { readonly type: 'reply'; readonly jobId: number; readonly callId: number; readonly reply: string }
   | { readonly type: 'abort'; readonly jobId: number; readonly code: GuestErrorInfo['code']; readonly message: string };
 

@@ -3,7 +3,7 @@
  * context. Scripts interleave while they wait for tool calls, which the main thread executes.
  */
 import { parentPort } from 'node:worker_threads';
-import type { HostBridge } from '@script-harness/core';
+import type { DeadlineControl, HostBridge } from '@script-harness/core';
 import { QuickJSModuleHolder, runInFreshContext } from './engine.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
@@ -14,6 +14,7 @@ const holder = new QuickJSModuleHolder();
 interface Job {
   readonly controller: AbortController;
   readonly calls: Map<number, (reply: string) => void>;
+  deadline?: DeadlineControl;
 }
 const jobs = new Map<number, Job>();
 const send = (message: FromWorker) => port.postMessage(message);
@@ -38,6 +39,12 @@ port.on('message', (message: ToWorker) => {
     case 'ping':
       send({ type: 'pong' });
       break;
+    case 'hold':
+      jobs.get(message.jobId)?.deadline?.hold();
+      break;
+    case 'release':
+      jobs.get(message.jobId)?.deadline?.release();
+      break;
   }
 });
 
@@ -51,7 +58,10 @@ async function runJob(jobId: number, message: Extract<ToWorker, { type: 'run' }>
         send({ type: 'call', jobId, callId, name, argsJson });
       }),
     emit: (kind, level, text) => send({ type: 'emit', jobId, kind, level, text }),
-    started: (deadline) => send({ type: 'started', jobId, deadline }),
+    started: (deadline, control) => {
+      job.deadline = control;
+      send({ type: 'started', jobId, deadline });
+    },
   };
   const module = holder.ready ?? (await holder.get());
   const outcome = await runInFreshContext(

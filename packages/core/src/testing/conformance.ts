@@ -424,6 +424,98 @@ The answer is above.`;
       });
     });
 
+    describe('limits: each one crossed ends with its exact code', () => {
+      it('F11: a tool that needs approval pauses the script; the clock stands still while a person decides', async () => {
+        const decisions: string[] = [];
+        const { harness } = fresh({
+          limits: { timeoutMs: 200 },
+          approvals: {
+            request: (request) =>
+              new Promise((resolve) =>
+                setTimeout(() => {
+                  decisions.push(request.tool);
+                  resolve({ approved: true, by: 'test' });
+                }, 500),
+              ),
+          },
+        });
+        const result = await harness.run('const done = await tools.needsApproval({ action: "deploy" }); return done;');
+        expect(result).toMatchObject({ ok: true, value: 'done: deploy' });
+        expect(decisions).toEqual(['needsApproval']);
+        // The clock runs again after the decision.
+        const after = await harness.run('await tools.needsApproval({ action: "x" }); while (true) {}');
+        expect(after.error?.code).toBe('TIMEOUT');
+      });
+
+      it('maxConcurrentToolCalls: further calls wait their turn', async () => {
+        const { harness, observations } = fresh({ limits: { maxConcurrentToolCalls: 2 } });
+        const result = await harness.run(
+          'return await Promise.all([1, 2, 3, 4, 5, 6].map((i) => tools.slow({ ms: 20, label: String(i) })));',
+        );
+        expect(result.value).toEqual(['1', '2', '3', '4', '5', '6']);
+        expect(observations.maxInFlight).toBe(2);
+      });
+
+      it('maxToolOutputBytes: an oversized tool result is refused with OUTPUT_LIMIT', async () => {
+        const { harness } = fresh({ limits: { maxToolOutputBytes: 1000 } });
+        const result = await harness.run(
+          'try { await tools.echo({ value: "x".repeat(2000) }); } catch (e) { return e.code; }',
+        );
+        expect(result.value).toBe('OUTPUT_LIMIT');
+      });
+
+      it('maxToolArgsBytes: oversized arguments are refused with TOOL_VALIDATION before reaching the host', async () => {
+        const { harness, observations } = fresh({ limits: { maxToolArgsBytes: 1000 } });
+        const result = await harness.run(
+          'try { await tools.echo({ value: "x".repeat(2000) }); } catch (e) { return e.code; }',
+        );
+        expect(result.value).toBe('TOOL_VALIDATION');
+        expect(observations.executions).toBe(0);
+      });
+
+      it('maxProgressEvents and progressIntervalMs: extra progress events are dropped', async () => {
+        const { harness } = fresh({ limits: { maxProgressEvents: 2, progressIntervalMs: 0 } });
+        const seen: string[] = [];
+        await harness.run('for (let i = 0; i < 10; i++) context.emitProgress("p" + i);', {
+          onEvent: (event) => event.type === 'progress' && seen.push(event.message),
+        });
+        expect(seen).toEqual(['p0', 'p1']);
+        const spaced = fresh({ limits: { progressIntervalMs: 10_000 } });
+        const spacedSeen: string[] = [];
+        await spaced.harness.run('for (let i = 0; i < 10; i++) context.emitProgress("p" + i);', {
+          onEvent: (event) => event.type === 'progress' && spacedSeen.push(event.message),
+        });
+        expect(spacedSeen).toEqual(['p0']);
+      });
+
+      it('consoleEventsPerSecond and maxConsoleLineBytes: bursts are dropped and long lines cut', async () => {
+        const { harness } = fresh({ limits: { consoleEventsPerSecond: 20, maxConsoleLineBytes: 100 } });
+        const result = await harness.run('for (let i = 0; i < 50; i++) console.log(i); console.warn("y".repeat(500));');
+        expect(result.console).toHaveLength(20);
+        expect(result.metadata.consoleDropped).toBe(31);
+        const long = await fresh({ limits: { maxConsoleLineBytes: 100 } }).harness.run('console.log("y".repeat(500));');
+        expect(long.console[0]?.text.length).toBeLessThanOrEqual(100);
+      });
+
+      it('maxSourceBytes: an oversized script is refused with SOURCE_TOO_LARGE', async () => {
+        const { harness } = fresh({ limits: { maxSourceBytes: 100 } });
+        const result = await harness.run(`return ${'1 + '.repeat(100)}1;`);
+        expect(result.error?.code).toBe('SOURCE_TOO_LARGE');
+      });
+
+      it('stackKb: a smaller stack ends moderate recursion as STACK_OVERFLOW', async () => {
+        const { harness } = fresh({ limits: { stackKb: 64 } });
+        const shallow = await harness.run(
+          'function f(n: number): number { return n === 0 ? 0 : f(n - 1) + 1; } return f(50);',
+        );
+        expect(shallow.value).toBe(50);
+        const deep = await harness.run(
+          'function f(n: number): number { return n === 0 ? 0 : f(n - 1) + 1; } return f(100000);',
+        );
+        expect(deep.error?.code).toBe('STACK_OVERFLOW');
+      });
+    });
+
     describe('security', () => {
       it('S1: writing to Object.prototype (or any intrinsic prototype) fails and does not leak to the next run', async () => {
         for (const target of [

@@ -17,12 +17,15 @@ export interface ToolObservations {
   readonly completed: string[];
   /** How many times any tool's execute ran. */
   executions: number;
+  /** Most `slow` calls running at the same time. */
+  maxInFlight?: number;
 }
 
 export function createTestTools(observations: ToolObservations): AnyTool[] {
   const count = () => {
     observations.executions++;
   };
+  let inFlight = 0;
   return [
     defineTool({
       name: 'echo',
@@ -58,8 +61,11 @@ export function createTestTools(observations: ToolObservations): AnyTool[] {
       input: z.strictObject({ ms: z.number().int().nonnegative(), label: z.string() }),
       execute: ({ ms, label }, { signal }) => {
         count();
+        inFlight++;
+        observations.maxInFlight = Math.max(observations.maxInFlight ?? 0, inFlight);
         return new Promise<string>((resolve, reject) => {
           const timer = setTimeout(() => {
+            inFlight--;
             observations.completed.push(label);
             resolve(label);
           }, ms);
@@ -67,6 +73,7 @@ export function createTestTools(observations: ToolObservations): AnyTool[] {
             'abort',
             () => {
               clearTimeout(timer);
+              inFlight--;
               observations.aborted.push(label);
               reject(signal.reason);
             },
