@@ -613,6 +613,9 @@ declare const context: {
   readonly runtime: string;
   /** Names of the tools this script may call. */
   readonly tools: readonly string[];
+  readonly mode: 'enabled';
+  /** Tool calls this script may still make when it starts. */
+  readonly remainingToolCalls: number;
   readonly limits: {
     readonly timeoutMs: number;
     readonly memoryMb: number;

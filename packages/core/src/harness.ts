@@ -75,7 +75,7 @@ export interface ScriptResult {
 export type ScriptEvent =
   | { readonly type: 'script_started'; readonly scriptId: string }
   | { readonly type: 'console'; readonly scriptId: string; readonly level: string; readonly text: string }
-  | { readonly type: 'progress'; readonly scriptId: string; readonly message: string }
+  | { readonly type: 'script_progress'; readonly scriptId: string; readonly message: string }
   | {
       readonly type: 'tool_call';
       readonly scriptId: string;
@@ -264,6 +264,8 @@ export function createHarness(options: HarnessOptions): Harness {
       scriptId,
       runtime: runtime.name,
       tools: toolNames,
+      mode: 'enabled',
+      remainingToolCalls: runLimits.maxToolCalls,
       limits: {
         timeoutMs: runLimits.timeoutMs,
         memoryMb: runLimits.memoryMb,
@@ -474,7 +476,7 @@ export function createHarness(options: HarnessOptions): Harness {
             return;
           progressCount++;
           lastProgressAt = now;
-          emit?.({ type: 'progress', scriptId, message: truncate(text, runLimits.maxConsoleLineBytes) });
+          emit?.({ type: 'script_progress', scriptId, message: truncate(text, runLimits.maxConsoleLineBytes) });
           return;
         }
         if (now - consoleWindowStart >= 1000) {

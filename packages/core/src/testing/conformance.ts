@@ -214,7 +214,7 @@ return (await tools.echo({ value: product })).value;`);
           `context.emitProgress('step one'); await tools.slow({ ms: 5, label: 'p' }); return 1;`,
           {
             onEvent: (event) => {
-              if (event.type === 'progress') events.push(`progress:${event.message}`);
+              if (event.type === 'script_progress') events.push(`progress:${event.message}`);
               if (event.type === 'tool_result') events.push('tool_result');
             },
           },
@@ -477,13 +477,13 @@ The answer is above.`;
         const { harness } = fresh({ limits: { maxProgressEvents: 2, progressIntervalMs: 0 } });
         const seen: string[] = [];
         await harness.run('for (let i = 0; i < 10; i++) context.emitProgress("p" + i);', {
-          onEvent: (event) => event.type === 'progress' && seen.push(event.message),
+          onEvent: (event) => event.type === 'script_progress' && seen.push(event.message),
         });
         expect(seen).toEqual(['p0', 'p1']);
         const spaced = fresh({ limits: { progressIntervalMs: 10_000 } });
         const spacedSeen: string[] = [];
         await spaced.harness.run('for (let i = 0; i < 10; i++) context.emitProgress("p" + i);', {
-          onEvent: (event) => event.type === 'progress' && spacedSeen.push(event.message),
+          onEvent: (event) => event.type === 'script_progress' && spacedSeen.push(event.message),
         });
         expect(spacedSeen).toEqual(['p0']);
       });
