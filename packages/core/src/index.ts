@@ -68,6 +68,18 @@ export {
   prepareScript,
   type ScriptLanguage,
 } from './prepare.ts';
+export {
+  createInProcessQueue,
+  type InProcessQueueOptions,
+  isRetryableScriptFailure,
+  type JobHandle,
+  type JobPriority,
+  type JobQueue,
+  type JobQueueStats,
+  type JobSubmission,
+  type RetryPolicy,
+  retryDelayMs,
+} from './queue.ts';
 export type {
   BridgeReply,
   DeadlineControl,
