@@ -177,7 +177,9 @@ describe('in-process job queue', () => {
           });
           const settled = new Map<string, number>();
           const handles = specs.map((spec) => queue.submit({ payload: { fail: spec.fail }, priority: spec.priority }));
-          specs.forEach((spec, i) => spec.cancel && queue.cancel((handles[i] as { id: string }).id));
+          for (const [i, spec] of specs.entries()) {
+            if (spec.cancel) queue.cancel((handles[i] as { id: string }).id);
+          }
           await Promise.all(
             handles.map((h) =>
               h.result.then(
