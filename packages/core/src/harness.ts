@@ -376,7 +376,8 @@ export function createHarness(options: HarnessOptions): Harness {
           issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
         });
       }
-      args = parsed.data;
+      // Frozen: what policy and a person approve is exactly what the tool receives.
+      args = deepFreeze(parsed.data);
       emit?.({ type: 'tool_call', scriptId, callId, tool: name, args });
 
       const callController = new AbortController();
@@ -638,6 +639,14 @@ export const UNKNOWN_TOOL = '(unknown)';
 
 /** How far past the deadline the engine's own guard stops a run the runtime did not stop. */
 const GUARD_SLACK_MS = 250;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
+  }
+  return value;
+}
 
 function failedResult(error: HarnessErrorData, scriptId: string, runtime: string, startedAt: number): ScriptResult {
   return {
