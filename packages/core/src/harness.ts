@@ -20,7 +20,7 @@ import {
   type ToolCallRequest,
 } from './policy.ts';
 import { type Finding, type PreparedScript, prepareScript, type ScriptLanguage } from './prepare.ts';
-import type { BridgeReply, DeadlineControl, HostBridge, RunOutcome, RuntimeAdapter } from './runtime.ts';
+import type { BridgeReply, DeadlineControl, HostBridge, RunOutcome, RuntimeAdapter, Sandbox } from './runtime.ts';
 import { noopTelemetry, type ScriptTelemetry, type Telemetry } from './telemetry.ts';
 import { type AnyTool, createToolRegistry, type ToolRegistry } from './tool.ts';
 
@@ -166,7 +166,7 @@ export function createHarness(options: HarnessOptions): Harness {
   async function run(source: string | Uint8Array, runOptions: RunOptions = {}): Promise<ScriptResult> {
     const startedAt = performance.now();
     const scriptId = runOptions.scriptId ?? randomUUID();
-    const emit = runOptions.onEvent;
+    const emit = listenerOf(runOptions.onEvent);
     const scriptTelemetry = telemetry.startScript({
       scriptId,
       runtime: runtime.name,
@@ -192,15 +192,13 @@ export function createHarness(options: HarnessOptions): Harness {
     });
     if (!prepared.ok) return early(prepared.error);
     emit?.({ type: 'script_started', scriptId });
-    const result = await execute(
-      prepared.script,
-      scriptId,
-      runLimits,
-      toolNames,
-      runOptions,
-      startedAt,
-      scriptTelemetry,
-    );
+    let result: ScriptResult;
+    try {
+      result = await execute(prepared.script, scriptId, runLimits, toolNames, runOptions, startedAt, scriptTelemetry);
+    } catch (error) {
+      // Only a failure of the harness itself lands here (a runtime that could not create a sandbox).
+      result = failedResult(toErrorData(error), scriptId, runtime.name, startedAt);
+    }
     scriptTelemetry.end(result);
     return result;
   }
@@ -214,7 +212,7 @@ export function createHarness(options: HarnessOptions): Harness {
     startedAt: number,
     scriptTelemetry: ScriptTelemetry,
   ): Promise<ScriptResult> {
-    const emit = runOptions.onEvent;
+    const emit = listenerOf(runOptions.onEvent);
     const controller = new AbortController();
     const onCallerAbort = () =>
       controller.abort(new HarnessError('CANCELLED', 'the script was cancelled by the caller'));
@@ -308,6 +306,7 @@ export function createHarness(options: HarnessOptions): Harness {
     const serveCall = async (numericId: number, name: string, argsJson: string): Promise<string> => {
       const callId = String(numericId);
       const callStarted = Date.now();
+      const callClock = performance.now();
       // A name the script made up never reaches telemetry (it would become a metric label).
       const callTelemetry = scriptTelemetry.startToolCall({ tool: allowed.has(name) ? name : UNKNOWN_TOOL, callId });
       let approvalWaitMs: number | undefined;
@@ -320,7 +319,7 @@ export function createHarness(options: HarnessOptions): Harness {
           status,
           ...extra,
           startedAt: callStarted,
-          durationMs: Date.now() - callStarted,
+          durationMs: performance.now() - callClock,
         };
         calls.push(entry);
         callTelemetry.end({
@@ -499,11 +498,12 @@ export function createHarness(options: HarnessOptions): Harness {
     };
 
     let outcome: RunOutcome;
-    const sandbox = await runtime.createSandbox({
-      memoryBytes: Math.floor(runLimits.memoryMb * 1024 * 1024),
-      stackBytes: runLimits.stackKb * 1024,
-    });
+    let sandbox: Sandbox | undefined;
     try {
+      sandbox = await runtime.createSandbox({
+        memoryBytes: Math.floor(runLimits.memoryMb * 1024 * 1024),
+        stackBytes: runLimits.stackKb * 1024,
+      });
       outcome = await sandbox.run(
         {
           code: script.code,
@@ -525,7 +525,7 @@ export function createHarness(options: HarnessOptions): Harness {
     } finally {
       clearTimeout(guard);
       runOptions.signal?.removeEventListener('abort', onCallerAbort);
-      await sandbox.dispose();
+      await sandbox?.dispose();
     }
 
     // Tool calls still running: the script never awaited them, or it failed (timed out) while they
@@ -639,6 +639,18 @@ export const UNKNOWN_TOOL = '(unknown)';
 
 /** How far past the deadline the engine's own guard stops a run the runtime did not stop. */
 const GUARD_SLACK_MS = 250;
+
+/** A listener's failure is the caller's problem; it must never break the run it listens to. */
+function listenerOf(listener: ((event: ScriptEvent) => void) | undefined): ((event: ScriptEvent) => void) | undefined {
+  if (listener === undefined) return undefined;
+  return (event) => {
+    try {
+      listener(event);
+    } catch {
+      // Deliberately ignored: see above.
+    }
+  };
+}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
