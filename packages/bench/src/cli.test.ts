@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs, USAGE } from './cli.ts';
+import { isChartCommand, parseChartArgs, parseCliArgs, USAGE } from './cli.ts';
 
 describe('parseCliArgs', () => {
   it('defaults to a full run of every row', () => {
@@ -33,7 +33,30 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(['harness'])).toThrow();
   });
 
+  it('reads --svg next to --json', () => {
+    expect(parseCliArgs(['--json', 'out/bench.json', '--svg', 'out/bench.svg'])).toMatchObject({
+      json: 'out/bench.json',
+      svg: 'out/bench.svg',
+    });
+  });
+
   it('documents every option', () => {
-    for (const option of ['--filter', '--json', '--quick', '--check']) expect(USAGE).toContain(option);
+    for (const option of ['--filter', '--json', '--svg', '--quick', '--check', 'chart --from']) {
+      expect(USAGE).toContain(option);
+    }
+  });
+});
+
+describe('chart command', () => {
+  it('is recognised, with or without the `--` separator', () => {
+    expect(isChartCommand(['chart', '--from', 'a.json', '--svg', 'a.svg'])).toBe(true);
+    expect(isChartCommand(['--', 'chart'])).toBe(true);
+    expect(isChartCommand(['--quick'])).toBe(false);
+  });
+
+  it('needs --from and --svg', () => {
+    expect(parseChartArgs(['chart', '--from', 'a.json', '--svg', 'a.svg'])).toEqual({ from: 'a.json', svg: 'a.svg' });
+    expect(() => parseChartArgs(['chart', '--from', 'a.json'])).toThrow(/--svg/);
+    expect(() => parseChartArgs(['chart', '--quick'])).toThrow();
   });
 });

@@ -1,3 +1,4 @@
+export { type ChartOptions, escapeXml, parseReport, renderChart } from './chart.ts';
 export { FULL_PROFILE, type LatencyFigures, type Profile, QUICK_PROFILE } from './measure.ts';
 export {
   type BenchReport,

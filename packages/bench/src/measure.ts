@@ -25,6 +25,8 @@ export interface Profile {
   readonly slowIterations: number;
   /** Scripts each worker runs per batch in the throughput rows. */
   readonly scriptsPerWorkerBatch: number;
+  /** Runs with telemetry on, and as many with it off, in the telemetry row. */
+  readonly telemetryRuns: number;
 }
 
 export const FULL_PROFILE: Profile = {
@@ -37,6 +39,7 @@ export const FULL_PROFILE: Profile = {
   memorySandboxes: 500,
   slowIterations: 8,
   scriptsPerWorkerBatch: 200,
+  telemetryRuns: 2000,
 };
 
 export const QUICK_PROFILE: Profile = {
@@ -49,6 +52,7 @@ export const QUICK_PROFILE: Profile = {
   memorySandboxes: 200,
   slowIterations: 3,
   scriptsPerWorkerBatch: 100,
+  telemetryRuns: 500,
 };
 
 export interface LatencyFigures {

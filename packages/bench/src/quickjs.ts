@@ -1,7 +1,6 @@
 /** Raw QuickJS and the product's QuickJS runtime, loaded once per run and shared by the rows. */
 import releaseSyncVariant from '@jitl/quickjs-wasmfile-release-sync';
-import type { RuntimeAdapter } from '@script-harness/core';
-import { createQuickJSRuntime } from '@script-harness/runtime-quickjs';
+import { createQuickJSRuntime, type QuickJSRuntimeAdapter } from '@script-harness/runtime-quickjs';
 import {
   newQuickJSWASMModuleFromVariant,
   type QuickJSSyncVariant,
@@ -30,10 +29,29 @@ export function freshQuickJSEval(module: QuickJSWASMModule): number {
 }
 
 /** The product's QuickJS runtime in inline mode: scripts run on this thread, next to the floor. */
-export function inlineQuickJSRuntime(context: RunContext): Promise<RuntimeAdapter> {
+export function inlineQuickJSRuntime(context: RunContext): Promise<QuickJSRuntimeAdapter> {
   return context.shared(
     'quickjs.inline-runtime',
     () => createQuickJSRuntime({ mode: 'inline' }),
-    (runtime) => runtime.close?.(),
+    (runtime) => runtime.close(),
   );
+}
+
+/**
+ * The product's QuickJS runtime exactly as `createQuickJSRuntime()` builds it with no options —
+ * the default a user gets (the worker pool, one worker per core).
+ */
+export function defaultQuickJSRuntime(context: RunContext): Promise<QuickJSRuntimeAdapter> {
+  return context.shared(
+    'quickjs.default-runtime',
+    () => createQuickJSRuntime(),
+    (runtime) => runtime.close(),
+  );
+}
+
+/** How a runtime runs scripts, for notes: `pool mode (N workers)` or `inline mode`. */
+export function describeQuickJSRuntime(runtime: QuickJSRuntimeAdapter): string {
+  if (runtime.mode === 'inline') return 'inline mode';
+  const size = runtime.stats()?.size;
+  return `pool mode (${size === undefined ? 'default' : size} worker${size === 1 ? '' : 's'})`;
 }

@@ -229,7 +229,8 @@ export function parseTargets(json: unknown): Target[] {
 // ---------------------------------------------------------------------------------------------
 // Text output
 
-function formatFigure(value: number | null | undefined): string {
+/** A figure as the table prints it: thousands grouped, about three significant digits, `—` when missing. */
+export function formatFigure(value: number | null | undefined): string {
   if (value === null || value === undefined) return '—';
   if (value === 0) return '0';
   const abs = Math.abs(value);

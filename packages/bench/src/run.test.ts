@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNotLanded } from './report.ts';
+import { isNotLanded, NOT_LANDED_PREFIX, notLanded } from './report.ts';
 import type { BenchRow } from './row.ts';
 import { ALL_ROWS, runBench, selectRows } from './run.ts';
 
@@ -11,12 +11,14 @@ const SPEC_IDS = [
   'harness.quickjs.trivial',
   'harness.quickjs.pool.trivial',
   'harness.quickjs.onetool',
+  'harness.quickjs.pool.onetool',
   'harness.quickjs.tentools',
   'harness.ivm.trivial',
   'throughput.quickjs.pool2',
   'memory.quickjs.perSandboxKB',
   'memory.ivm.perSandboxKB',
   'concurrency.1000',
+  'concurrency.1000.inline',
   'timeout.latencyMs',
   'scheduler.overhead',
   'queue.ops.10k',
@@ -60,10 +62,12 @@ describe('selectRows', () => {
 });
 
 describe('runBench (smoke: cheap rows, tiny iteration counts, no timing assertions)', () => {
-  it('measures rows next to their baselines and reports unlanded features without figures', async () => {
+  const tiny = { time: 5, iterations: 3, warmupTime: 1, warmupIterations: 1 };
+
+  it('measures rows next to their baselines', async () => {
     const report = await runBench({
       filter: ['harness.quickjs.trivial', 'serialize.128kb', 'queue.ops.10k'],
-      profile: { time: 5, iterations: 3, warmupTime: 1, warmupIterations: 1 },
+      profile: tiny,
     });
     expect(report.node).toBe(process.version);
     expect(typeof report.cpu).toBe('string');
@@ -78,11 +82,27 @@ describe('runBench (smoke: cheap rows, tiny iteration counts, no timing assertio
     expect(floor?.p50Ms).toEqual(expect.any(Number));
     expect(ours).toMatchObject({ baselineId: 'floor.quickjs.fresh', ratio: expect.any(Number) });
     expect(serialize).toMatchObject({ p50Ms: expect.any(Number), ratio: expect.any(Number) });
-    // Until an in-process queue lands the row says so and carries no number.
-    if (queue !== undefined && isNotLanded(queue)) {
-      expect(queue).toMatchObject({ p50Ms: null, p99Ms: null, opsPerSec: null });
-      expect(queue).not.toHaveProperty('value');
-    }
+    expect(queue).toMatchObject({ unit: 'µs', value: expect.any(Number), ratio: expect.any(Number) });
     expect(report.results.filter((result) => result.note?.startsWith('error: '))).toEqual([]);
+  });
+
+  it('reports a feature that has not landed without figures, and a row that throws as an error', async () => {
+    const rows: BenchRow[] = [
+      { id: 'pending', suite: 'infra', title: 'pending', measure: async () => notLanded('the feature') },
+      {
+        id: 'broken',
+        suite: 'infra',
+        title: 'broken',
+        measure: async () => {
+          throw new Error('boom');
+        },
+      },
+    ];
+    const report = await runBench({ rows, profile: tiny });
+    expect(report.results).toEqual([
+      { id: 'pending', p50Ms: null, p99Ms: null, opsPerSec: null, note: `${NOT_LANDED_PREFIX}the feature` },
+      { id: 'broken', p50Ms: null, p99Ms: null, opsPerSec: null, note: 'error: boom' },
+    ]);
+    expect(isNotLanded(report.results[0]!)).toBe(true);
   });
 });

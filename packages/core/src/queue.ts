@@ -267,8 +267,8 @@ export function createInProcessQueue<Payload, Result>(
       accepting = false;
       if (jobs.size > 0) {
         await new Promise<void>((resolve) => {
+          // Not unref'd: a process that is closing its queue must stay up until the jobs are answered.
           const timer = setTimeout(resolve, graceMs);
-          timer.unref();
           idle = () => {
             clearTimeout(timer);
             resolve();

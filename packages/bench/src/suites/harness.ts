@@ -23,7 +23,7 @@ export const TRIVIAL_SCRIPT = 'return 1+1';
 export const ONE_TOOL_SCRIPT = 'await tools.noop({}); return 1+1';
 export const TEN_TOOLS_SCRIPT = `${Array.from({ length: 10 }, () => 'await tools.noop({});').join(' ')} return 1+1`;
 
-const noopTool = defineTool({
+export const noopTool = defineTool({
   name: 'noop',
   description: 'Does nothing and returns nothing.',
   input: z.object({}),
@@ -114,6 +114,16 @@ async function poolTrivial(context: RunContext): Promise<Measurement> {
   );
 }
 
+async function poolOneTool(context: RunContext): Promise<Measurement> {
+  const pool = await poolQuickJSRuntime(context);
+  if ('missing' in pool) return notLanded(pool.missing);
+  const harness = createHarness({ runtime: pool.found, tools: [noopTool] });
+  return latencyMeasurement(
+    await measureRuns(context.profile, harness, ONE_TOOL_SCRIPT, 2),
+    'pool mode (2 workers), one script at a time; the tool call crosses from the worker to this thread and back',
+  );
+}
+
 async function poolThroughput(context: RunContext): Promise<Measurement> {
   const pool = await poolQuickJSRuntime(context);
   if ('missing' in pool) return notLanded(pool.missing);
@@ -193,6 +203,13 @@ export const harnessRows: readonly BenchRow[] = [
     title: 'public API, QuickJS inline: one awaited no-op tool call, then return',
     baselineId: 'floor.quickjs.fresh',
     measure: (context) => quickjsRun(context, ONE_TOOL_SCRIPT, [noopTool]),
+  },
+  {
+    id: 'harness.quickjs.pool.onetool',
+    suite: 'harness',
+    title: 'public API, QuickJS pool mode: one awaited no-op tool call, then return, one at a time',
+    baselineId: 'floor.quickjs.fresh',
+    measure: poolOneTool,
   },
   {
     id: 'harness.quickjs.tentools',

@@ -1,15 +1,28 @@
 /**
- * Infrastructure around the runs: concurrency, deadlines, the boundary serialiser, and the parts
- * that have not landed everywhere (scheduler, queue, retry, telemetry, server), which are probed
- * at run time and reported as not landed until they exist.
+ * Infrastructure around the runs: concurrency, deadlines, the scheduler (core's job queue and its
+ * retry rule), the boundary serialiser, and the parts probed at run time (telemetry, server),
+ * which are reported as not landed until they exist.
  */
-import { createHarness, defineTool, type HostBridge, type RuntimeAdapter, toPlainJson } from '@script-harness/core';
+import {
+  createHarness,
+  createInProcessQueue,
+  defineTool,
+  type Harness,
+  type HostBridge,
+  isRetryableScriptFailure,
+  type JobQueue,
+  type RuntimeAdapter,
+  retryDelayMs,
+  type Telemetry,
+  toPlainJson,
+} from '@script-harness/core';
 import { z } from 'zod';
 import { measureTask, measureTasks } from '../measure.ts';
 import { probeExport } from '../probe.ts';
-import { inlineQuickJSRuntime, rawQuickJSModule } from '../quickjs.ts';
+import { defaultQuickJSRuntime, describeQuickJSRuntime, inlineQuickJSRuntime, rawQuickJSModule } from '../quickjs.ts';
 import { type Measurement, notLanded } from '../report.ts';
 import type { BenchRow, RunContext } from '../row.ts';
+import { noopTool, ONE_TOOL_SCRIPT } from './harness.ts';
 
 // ---------------------------------------------------------------------------------------------
 // concurrency.1000
@@ -17,9 +30,19 @@ import type { BenchRow, RunContext } from '../row.ts';
 const CONCURRENT_SCRIPTS = 1000;
 const TOOL_DELAY_MS = 50;
 
-async function concurrency(context: RunContext): Promise<Measurement> {
+/**
+ * 1,000 `harness.run` started at once, each awaiting a tool that answers after 50 ms. `default` is
+ * the runtime `createQuickJSRuntime()` gives with no options (the worker pool); `inline` runs every
+ * script on this thread.
+ */
+async function concurrency(context: RunContext, mode: 'default' | 'inline'): Promise<Measurement> {
+  const runtime = mode === 'default' ? await defaultQuickJSRuntime(context) : await inlineQuickJSRuntime(context);
+  const how =
+    mode === 'default'
+      ? `QuickJS as createQuickJSRuntime() builds it by default: ${describeQuickJSRuntime(runtime)}`
+      : 'QuickJS inline mode';
   const harness = createHarness({
-    runtime: await inlineQuickJSRuntime(context),
+    runtime,
     tools: [
       defineTool({
         name: 'wait',
@@ -50,7 +73,7 @@ async function concurrency(context: RunContext): Promise<Measurement> {
     unit: '× ideal',
     value: overIdeal,
     ratio: overIdeal,
-    note: `${CONCURRENT_SCRIPTS} harness.run started at once (QuickJS inline), each awaiting a ${TOOL_DELAY_MS} ms tool; p50/p99 = wall time of the whole wave, ops/s = scripts/s; value = p50 wall ÷ ideal ${TOOL_DELAY_MS} ms`,
+    note: `${CONCURRENT_SCRIPTS} harness.run started at once (${how}), each awaiting a ${TOOL_DELAY_MS} ms tool; p50/p99 = wall time of the whole wave, ops/s = scripts/s; value = p50 wall ÷ ideal ${TOOL_DELAY_MS} ms`,
   };
 }
 
@@ -186,6 +209,134 @@ async function serialize(context: RunContext): Promise<Measurement> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The scheduler: core's job queue (priority, bounded concurrency overall and per tenant, retries
+// with backoff), `createInProcessQueue`. Its jobs here are stand-ins that settle when told to, so
+// the figures are the queue's own cost, not a script's.
+
+const QUEUE_DEPTH = 10_000;
+const ignore = () => {};
+
+/**
+ * A queue with one slot, a job parked in it and `depth` jobs waiting. `cycle()` is one push and one
+ * pop: submit a job, let the running one finish, and wait until the queue has started the next.
+ */
+function queueCycler(depth: number): { cycle: () => Promise<void>; queue: JobQueue<number, void> } {
+  let finishRunning: (() => void) | undefined;
+  let onStart: (() => void) | undefined;
+  const queue = createInProcessQueue<number, void>({
+    concurrency: 1,
+    maxQueued: depth + 1,
+    run: () =>
+      new Promise<void>((resolve) => {
+        finishRunning = resolve;
+        onStart?.();
+      }),
+  });
+  const submit = (payload: number) => void queue.submit({ payload }).result.catch(ignore);
+  for (let i = 0; i <= depth; i++) submit(i);
+  const { queued, running } = queue.stats();
+  if (queued !== depth || running !== 1) throw new Error(`queue holds ${queued} queued / ${running} running`);
+  const cycle = async () => {
+    const started = new Promise<void>((resolve) => (onStart = resolve));
+    submit(0);
+    finishRunning?.();
+    await started;
+  };
+  return { cycle, queue };
+}
+
+/**
+ * Closes queues, cancelling what they still hold. `close()` waits out its grace period on an
+ * unref'd timer, so this keeps the event loop alive meanwhile: with nothing else pending, Node
+ * would otherwise exit in the middle of the run.
+ */
+async function closeQueues(queues: readonly JobQueue<number, unknown>[]): Promise<void> {
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await Promise.all(queues.map((queue) => queue.close({ graceMs: 0 })));
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+/** One push + one pop on core's queue holding 10,000 waiting jobs (µs); ratio vs the same on an empty queue. */
+async function queueOps(context: RunContext): Promise<Measurement> {
+  const deep = queueCycler(QUEUE_DEPTH);
+  const empty = queueCycler(0);
+  try {
+    const figures = await measureTasks(context.profile, { deep: deep.cycle, empty: empty.cycle });
+    if (deep.queue.stats().queued !== QUEUE_DEPTH) throw new Error('the queue did not stay 10,000 deep');
+    return {
+      p50Ms: figures.deep.p50Ms,
+      p99Ms: figures.deep.p99Ms,
+      opsPerSec: figures.deep.opsPerSec,
+      unit: 'µs',
+      value: figures.deep.p50Ms * 1000,
+      ratio: figures.deep.p50Ms / figures.empty.p50Ms,
+      note: `createInProcessQueue (core), concurrency 1, ${QUEUE_DEPTH.toLocaleString('en-US')} jobs waiting: submit one job, finish the running one, await the start of the next (one heap push + one pop, with the promise hops between them); value = p50 in µs; ratio vs the same cycle on an empty queue: p50 ${(figures.empty.p50Ms * 1000).toFixed(2)} µs`,
+    };
+  } finally {
+    await closeQueues([deep.queue, empty.queue]);
+  }
+}
+
+/**
+ * What the scheduler adds to one run (µs): submit → result through core's queue, minus calling the
+ * same job directly, for a job that resolves at once (both in one tinybench run).
+ */
+async function schedulerOverhead(context: RunContext): Promise<Measurement> {
+  const job = async (payload: number) => payload + 1;
+  const queue = createInProcessQueue<number, number>({ concurrency: 1, maxQueued: 1000, run: job });
+  try {
+    const figures = await measureTasks(context.profile, {
+      queued: async () => {
+        if ((await queue.submit({ payload: 1 }).result) !== 2)
+          throw new Error('the queued job returned a wrong result');
+      },
+      direct: async () => {
+        if ((await job(1)) !== 2) throw new Error('the job returned a wrong result');
+      },
+    });
+    const overheadUs = (figures.queued.p50Ms - figures.direct.p50Ms) * 1000;
+    return {
+      p50Ms: figures.queued.p50Ms,
+      p99Ms: figures.queued.p99Ms,
+      opsPerSec: figures.queued.opsPerSec,
+      unit: 'µs',
+      value: overheadUs,
+      note: `createInProcessQueue (core), concurrency 1: p50 of submit() → result for a job that resolves at once, minus p50 of calling the job directly (${(figures.direct.p50Ms * 1000).toFixed(3)} µs); p50/p99/ops/s are the queued side`,
+    };
+  } finally {
+    await closeQueues([queue]);
+  }
+}
+
+const RETRY_DECISIONS_PER_BATCH = 1000;
+
+/**
+ * One retry decision for a failed run, as the queue takes it with core's rule for scripts:
+ * `isRetryableScriptFailure(result)` and, when it says yes, `retryDelayMs` (backoff with jitter).
+ * A decision takes nanoseconds, so one sample is a batch of 1,000.
+ */
+async function retryDecision(context: RunContext): Promise<Measurement> {
+  const failure = { ok: false, error: { code: 'INTERNAL', retryable: true }, calls: [] } as const;
+  let sink = 0;
+  const batch = () => {
+    for (let i = 0; i < RETRY_DECISIONS_PER_BATCH; i++) {
+      sink += isRetryableScriptFailure(failure) ? retryDelayMs(1 + (i & 1), 100, 5000, Math.random) : -1;
+    }
+  };
+  const figures = await measureTask(context.profile, batch);
+  if (!(sink > 0)) throw new Error('no retry was decided');
+  return {
+    opsPerSec: (RETRY_DECISIONS_PER_BATCH * 1000) / figures.meanMs,
+    unit: 'ns',
+    value: (figures.p50Ms * 1e6) / RETRY_DECISIONS_PER_BATCH,
+    note: `isRetryableScriptFailure + retryDelayMs (core) on a retryable failure without tool calls, batches of ${RETRY_DECISIONS_PER_BATCH}; value = batch p50 ÷ ${RETRY_DECISIONS_PER_BATCH} in ns, ops/s = decisions/s; batch p50 ${(figures.p50Ms * 1000).toFixed(2)} µs, p99 ${(figures.p99Ms * 1000).toFixed(2)} µs`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Features probed at run time. Each row's `measure…` function is where the measurement goes when
 // the feature lands; until then the probe says precisely what is missing. A probe that succeeds
 // while its row has no measurement yet fails loudly rather than skipping quietly.
@@ -194,47 +345,99 @@ function unwired(what: string): never {
   throw new Error(`${what} is available now; this row needs its measurement written against it`);
 }
 
-/** Where a scheduler, run queue or retry policy may be exported from. */
-const SCHEDULING_PACKAGES = ['@script-harness/core', '@script-harness/server'] as const;
+/** The telemetry factory the row looks for: `@script-harness/telemetry` exporting exactly this name. */
+export const TELEMETRY_EXPORT = 'createTelemetry';
 
-/** The first of `specifiers` exporting a function named like `pattern`, as `package name`. */
-async function findFeature(specifiers: readonly string[], pattern: RegExp): Promise<string | undefined> {
-  for (const specifier of specifiers) {
-    const probe = await probeExport(specifier, pattern, 'feature');
-    if ('found' in probe) return `${specifier} ${probe.found.name}`;
-  }
-  return undefined;
+/** What the row passes to the factory: metrics only (`tracing: false`: no spans; it writes no logs). */
+export const TELEMETRY_OPTIONS = { runtimes: ['quickjs'], tracing: false } as const;
+
+function isTelemetry(value: unknown): value is Telemetry {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { startScript?: unknown }).startScript === 'function'
+  );
 }
 
-/** Cost the scheduler adds to starting a run (µs), vs starting it directly. */
-async function schedulerOverhead(): Promise<Measurement> {
-  const found = await findFeature(SCHEDULING_PACKAGES, /^create\w*Scheduler$/);
-  if (found === undefined)
-    return notLanded(`run scheduler (no create…Scheduler export in ${SCHEDULING_PACKAGES.join(' or ')})`);
-  return unwired(found);
+/** The median of `samples` (sorted in place). */
+function median(samples: number[]): number {
+  samples.sort((a, b) => a - b);
+  const middle = samples.length >> 1;
+  return samples.length % 2 === 1 ? samples[middle]! : (samples[middle - 1]! + samples[middle]!) / 2;
 }
 
-/** One push + one pop on a queue already holding 10,000 items (µs). */
-async function queueOps(): Promise<Measurement> {
-  const found = await findFeature(SCHEDULING_PACKAGES, /^create\w*Queue$/);
-  if (found === undefined)
-    return notLanded(`in-process run queue (no create…Queue export in ${SCHEDULING_PACKAGES.join(' or ')})`);
-  return unwired(found);
+/** The `q` quantile (0..1) of sorted samples, nearest rank. */
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-/** One retry decision (retry or give up, and the delay) for a failed run. */
-async function retryDecision(): Promise<Measurement> {
-  const found = await findFeature(SCHEDULING_PACKAGES, /^(create\w*Retry\w*|decide\w*Retry\w*)$/);
-  if (found === undefined)
-    return notLanded(`retry policy (no create…Retry…/decide…Retry… export in ${SCHEDULING_PACKAGES.join(' or ')})`);
-  return unwired(found);
-}
-
-/** p50 of harness.quickjs.trivial with telemetry on ÷ the same with it off, same run. */
-async function telemetryOverhead(): Promise<Measurement> {
-  const probe = await probeExport('@script-harness/telemetry', /^create\w*Telemetry\w*$/, 'telemetry factory');
+/**
+ * The one-tool script run inline with telemetry on (metrics only) and off, interleaved run by run
+ * (the order flips every pair, so neither side always runs warm after the other): ratio = p50 on ÷
+ * p50 off. Lights up when `@script-harness/telemetry` exports `createTelemetry`.
+ */
+async function telemetryOverhead(context: RunContext): Promise<Measurement> {
+  const pattern = new RegExp(`^${TELEMETRY_EXPORT}$`);
+  const probe = await probeExport('@script-harness/telemetry', pattern, TELEMETRY_EXPORT);
   if ('missing' in probe) return notLanded(`telemetry (${probe.missing})`);
-  return unwired(`@script-harness/telemetry ${probe.found.name}`);
+  return measureTelemetryOverhead(context, probe.found.value as unknown as TelemetryFactory);
+}
+
+export type TelemetryFactory = (options: typeof TELEMETRY_OPTIONS) => unknown;
+
+/** The measurement of `telemetry.overhead`, given the factory the probe found. */
+export async function measureTelemetryOverhead(context: RunContext, factory: TelemetryFactory): Promise<Measurement> {
+  const telemetry = await factory(TELEMETRY_OPTIONS);
+  if (!isTelemetry(telemetry)) {
+    throw new Error(`${TELEMETRY_EXPORT}(${JSON.stringify(TELEMETRY_OPTIONS)}) returned no Telemetry (no startScript)`);
+  }
+  try {
+    const runtime = await inlineQuickJSRuntime(context);
+    const on = createHarness({ runtime, tools: [noopTool], telemetry });
+    const off = createHarness({ runtime, tools: [noopTool] });
+    const runOnce = async (harness: Harness): Promise<number> => {
+      const started = performance.now();
+      const result = await harness.run(ONE_TOOL_SCRIPT);
+      const elapsed = performance.now() - started;
+      if (!result.ok || result.value !== 2) {
+        throw new Error(
+          `${ONE_TOOL_SCRIPT} failed: ${result.error?.code ?? `returned ${JSON.stringify(result.value)}`}`,
+        );
+      }
+      return elapsed;
+    };
+    const runs = context.profile.telemetryRuns;
+    const warmup = Math.max(1, Math.min(200, runs >> 3));
+    for (let i = 0; i < warmup; i++) {
+      await runOnce(on);
+      await runOnce(off);
+    }
+    const withTelemetry: number[] = [];
+    const without: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 0) {
+        withTelemetry.push(await runOnce(on));
+        without.push(await runOnce(off));
+      } else {
+        without.push(await runOnce(off));
+        withTelemetry.push(await runOnce(on));
+      }
+    }
+    const onP50 = median(withTelemetry);
+    const offP50 = median(without);
+    const ratio = onP50 / offP50;
+    return {
+      p50Ms: onP50,
+      p99Ms: quantile(withTelemetry, 0.99),
+      unit: '×',
+      value: ratio,
+      ratio,
+      note: `@script-harness/telemetry ${TELEMETRY_EXPORT}(${JSON.stringify(TELEMETRY_OPTIONS)}); ${runs} inline runs of '${ONE_TOOL_SCRIPT}' with it on and ${runs} with it off, interleaved; p50/p99 = telemetry on; ratio = p50 on ÷ p50 off (off: p50 ${offP50.toFixed(3)} ms, p99 ${quantile(without, 0.99).toFixed(3)} ms)`,
+    };
+  } finally {
+    const shutdown = (telemetry as { shutdown?: () => unknown }).shutdown;
+    if (typeof shutdown === 'function') await shutdown.call(telemetry);
+  }
 }
 
 /** The HTTP server running `return 1+1` per request: req/s and p99, vs floor.http.hello. */
@@ -253,8 +456,14 @@ export const infraRows: readonly BenchRow[] = [
   {
     id: 'concurrency.1000',
     suite: 'infra',
-    title: '1,000 scripts in flight, each awaiting a 50 ms tool: wall time ÷ ideal 50 ms',
-    measure: concurrency,
+    title: '1,000 scripts in flight, QuickJS default (pool), each awaiting a 50 ms tool: wall ÷ ideal 50 ms',
+    measure: (context) => concurrency(context, 'default'),
+  },
+  {
+    id: 'concurrency.1000.inline',
+    suite: 'infra',
+    title: '1,000 scripts in flight, QuickJS inline, each awaiting a 50 ms tool: wall ÷ ideal 50 ms',
+    measure: (context) => concurrency(context, 'inline'),
   },
   {
     id: 'timeout.latencyMs',
@@ -265,19 +474,19 @@ export const infraRows: readonly BenchRow[] = [
   {
     id: 'scheduler.overhead',
     suite: 'infra',
-    title: 'cost the run scheduler adds per run, µs',
+    title: "cost core's job queue (the scheduler) adds per run, µs",
     measure: schedulerOverhead,
   },
   {
     id: 'queue.ops.10k',
     suite: 'infra',
-    title: 'one push + one pop with 10,000 runs queued, µs',
+    title: "one push + one pop on core's job queue with 10,000 jobs waiting, µs",
     measure: queueOps,
   },
   {
     id: 'retry.decision',
     suite: 'infra',
-    title: 'one retry decision for a failed run',
+    title: 'one retry decision for a failed run (retryable? + backoff delay), ns',
     measure: retryDecision,
   },
   {
@@ -289,7 +498,7 @@ export const infraRows: readonly BenchRow[] = [
   {
     id: 'telemetry.overhead',
     suite: 'infra',
-    title: 'trivial run with telemetry on ÷ off',
+    title: 'one-tool run with telemetry on (metrics only) ÷ off, QuickJS inline, interleaved',
     measure: telemetryOverhead,
   },
   {
