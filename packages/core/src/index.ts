@@ -48,9 +48,11 @@ export {
   type ExecuteMessageOptions,
   type ExecutionMode,
   executeMessage,
+  executeTurn,
   type HistoryItem,
   type MessageExecution,
   resolveMode,
+  type TurnPart,
 } from './message.ts';
 export {
   type ApprovalBroker,
@@ -68,6 +70,27 @@ export {
   prepareScript,
   type ScriptLanguage,
 } from './prepare.ts';
+export {
+  type AnthropicContentBlock,
+  type AnthropicMessage,
+  type AnthropicMessageParam,
+  type AnthropicStreamEvent,
+  type ChatAssistantMessage,
+  type ChatCompletion,
+  type ChatMessage,
+  collectAnthropicStream,
+  fromAnthropicMessage,
+  fromChatCompletion,
+  fromOpenAIResponse,
+  type OpenAIResponse,
+  type OpenAIResponseInputItem,
+  type OpenAIResponseItem,
+  SCRIPT_TOOL_NAME,
+  scriptOutputText,
+  toAnthropicMessages,
+  toChatMessages,
+  toOpenAIResponseInput,
+} from './providers.ts';
 export {
   createInProcessQueue,
   type InProcessQueueOptions,

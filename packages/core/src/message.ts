@@ -3,7 +3,7 @@
  * each script block becomes a `script_tool_call` followed by its `script_tool_call_output`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { detectScripts } from './detect.ts';
+import { detectScripts, type MessageSegment } from './detect.ts';
 import { errorData, type HarnessErrorData } from './errors.ts';
 import type {
   CheckReport,
@@ -20,7 +20,19 @@ export type ExecutionMode = 'enabled' | 'dry-run' | 'disabled';
 
 export type HistoryItem =
   | { readonly type: 'text'; readonly text: string }
-  | { readonly type: 'reasoning'; readonly text: string }
+  | {
+      readonly type: 'reasoning';
+      readonly text: string;
+      /** The provider's own reasoning item (ids, encrypted content), kept for the next request. */
+      readonly raw?: unknown;
+    }
+  | {
+      /** An ordinary structured tool call of the turn: not run here, left to the agent loop. */
+      readonly type: 'tool_call';
+      readonly id: string;
+      readonly name: string;
+      readonly arguments: unknown;
+    }
   | {
       readonly type: 'script_tool_call';
       readonly id: string;
@@ -73,13 +85,34 @@ export function resolveMode(levels: {
   return levels.turn ?? levels.provider ?? levels.global ?? 'enabled';
 }
 
-export async function executeMessage(
+/** One piece of an assistant turn, in order, whatever the provider's format. */
+export type TurnPart =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'reasoning'; readonly text: string; readonly raw?: unknown }
+  | { readonly kind: 'tool_call'; readonly id: string; readonly name: string; readonly arguments: unknown };
+
+/** Runs every script block of a plain-text assistant message. */
+export function executeMessage(
   harness: Harness,
   message: string,
   options: ExecuteMessageOptions = {},
 ): Promise<MessageExecution> {
+  return executeTurn(harness, [{ kind: 'text', text: message }], options);
+}
+
+/**
+ * Runs every script block of an assistant turn (text, reasoning and structured tool calls from any
+ * provider, see providers.ts) and returns the history items in the turn's order.
+ */
+export async function executeTurn(
+  harness: Harness,
+  parts: readonly TurnPart[],
+  options: ExecuteMessageOptions = {},
+): Promise<MessageExecution> {
   const mode = options.mode ?? 'enabled';
-  const segments = detectScripts(message);
+  const segments = parts.flatMap((part): (MessageSegment | TurnPart)[] =>
+    part.kind === 'text' ? detectScripts(part.text) : [part],
+  );
   const items: HistoryItem[] = [];
   const results: ScriptResult[] = [];
   const previous: { callId: string; ok: boolean; value?: unknown; error?: HarnessErrorData }[] = [];
@@ -87,6 +120,19 @@ export async function executeMessage(
   let stopped = false;
 
   for (const segment of segments) {
+    if ('kind' in segment) {
+      // Text parts were split into segments above; what is left are reasoning and tool calls.
+      if (segment.kind === 'reasoning') {
+        items.push({
+          type: 'reasoning',
+          text: segment.text,
+          ...(segment.raw === undefined ? {} : { raw: segment.raw }),
+        });
+      } else if (segment.kind === 'tool_call') {
+        items.push({ type: 'tool_call', id: segment.id, name: segment.name, arguments: segment.arguments });
+      }
+      continue;
+    }
     switch (segment.type) {
       case 'text':
         if (segment.text.trim() !== '') items.push({ type: 'text', text: segment.text });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeMessage } from '../message.ts';
 import type { RuntimeAdapter } from '../runtime.ts';
 import { CANARY_SECRET, type ConformanceHarness, createConformanceHarness } from './fixtures.ts';
+import { providerIntegrationSuite } from './integrations.ts';
 
 export interface ConformanceOptions {
   /** Builds the runtime under test (called once per suite). */
@@ -515,6 +516,8 @@ The answer is above.`;
         expect(deep.error?.code).toBe('STACK_OVERFLOW');
       });
     });
+
+    providerIntegrationSuite(() => runtime);
 
     describe('security', () => {
       it('S1: writing to Object.prototype (or any intrinsic prototype) fails and does not leak to the next run', async () => {
