@@ -53,4 +53,22 @@ describe('createHarness', () => {
     expect(result.console).toHaveLength(1);
     expect(state).toEqual({ started: 1, ended: 1 });
   });
+
+  it('runs a request on the runtime it names, and refuses an unknown one', async () => {
+    const named = (name: string): RuntimeAdapter => ({
+      specificationVersion: 'v1',
+      name,
+      createSandbox: () => ({ run: async () => ({ ok: true, valueJson: JSON.stringify(name) }), dispose() {} }),
+    });
+    const harness = createHarness({ runtime: named('quickjs'), additionalRuntimes: [named('isolated-vm')] });
+    expect(harness.runtimes).toEqual(['quickjs', 'isolated-vm']);
+    expect((await harness.run('return 1;')).value).toBe('quickjs');
+    const chosen = await harness.run('return 1;', { runtime: 'isolated-vm' });
+    expect(chosen.value).toBe('isolated-vm');
+    expect(chosen.metadata.runtime).toBe('isolated-vm');
+    const unknown = await harness.run('return 1;', { runtime: 'v8-direct' });
+    expect(unknown.error).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(unknown.error?.message).toContain('quickjs, isolated-vm');
+    expect(() => createHarness({ runtime: named('a'), additionalRuntimes: [named('a')] })).toThrow(/two runtimes/);
+  });
 });

@@ -96,7 +96,10 @@ export type ScriptEvent =
   | { readonly type: 'script_error'; readonly scriptId: string; readonly result: ScriptResult };
 
 export interface HarnessOptions {
+  /** The default runtime. */
   readonly runtime: RuntimeAdapter;
+  /** Further runtimes a request may choose by name (`RunOptions.runtime`). */
+  readonly additionalRuntimes?: readonly RuntimeAdapter[];
   readonly tools?: readonly AnyTool[];
   /** Limits of every run (defaults fill the rest). */
   readonly limits?: LimitsInput;
@@ -112,6 +115,8 @@ export interface HarnessOptions {
 
 export interface RunOptions {
   readonly language?: ScriptLanguage;
+  /** Name of the runtime for this run (e.g. "quickjs", "isolated-vm"); default: the harness's. */
+  readonly runtime?: string;
   readonly limits?: Partial<Limits>;
   /** Tool names this run may call (a subset of the harness tools). Default: all. */
   readonly tools?: readonly string[];
@@ -127,7 +132,10 @@ export interface RunOptions {
 }
 
 export interface Harness {
+  /** Name of the default runtime. */
   readonly runtime: string;
+  /** Names of every runtime a request may choose. */
+  readonly runtimes: readonly string[];
   readonly limits: Readonly<Limits>;
   readonly registry: ToolRegistry;
   run(source: string | Uint8Array, options?: RunOptions): Promise<ScriptResult>;
@@ -150,6 +158,12 @@ export function createHarness(options: HarnessOptions): Harness {
   const approvals = options.approvals ?? denyAllApprovals;
   const baseContext = options.context ?? {};
   const runtime = options.runtime;
+  const runtimesByName = new Map<string, RuntimeAdapter>();
+  for (const adapter of [runtime, ...(options.additionalRuntimes ?? [])]) {
+    if (runtimesByName.has(adapter.name))
+      throw new HarnessError('INVALID_REQUEST', `two runtimes are named ${adapter.name}`);
+    runtimesByName.set(adapter.name, adapter);
+  }
   const telemetry = options.telemetry ?? noopTelemetry;
 
   const allowedTools = (requested: readonly string[] | undefined): readonly string[] => {
@@ -167,17 +181,26 @@ export function createHarness(options: HarnessOptions): Harness {
     const startedAt = performance.now();
     const scriptId = runOptions.scriptId ?? randomUUID();
     const emit = listenerOf(runOptions.onEvent);
+    const adapter = runtimesByName.get(runOptions.runtime ?? runtime.name);
     const scriptTelemetry = telemetry.startScript({
       scriptId,
-      runtime: runtime.name,
+      runtime: adapter?.name ?? runtime.name,
       parent: runOptions.telemetryParent,
     });
     const early = (error: HarnessErrorData): ScriptResult => {
-      const result = failedResult(error, scriptId, runtime.name, startedAt);
+      const result = failedResult(error, scriptId, adapter?.name ?? runtime.name, startedAt);
       scriptTelemetry.end(result);
       emit?.({ type: 'script_error', scriptId, result });
       return result;
     };
+    if (adapter === undefined) {
+      return early(
+        errorData(
+          'INVALID_REQUEST',
+          `unknown runtime ${JSON.stringify(runOptions.runtime)}; available: ${[...runtimesByName.keys()].join(', ')}`,
+        ),
+      );
+    }
     let runLimits: Limits;
     let toolNames: readonly string[];
     try {
@@ -194,16 +217,26 @@ export function createHarness(options: HarnessOptions): Harness {
     emit?.({ type: 'script_started', scriptId });
     let result: ScriptResult;
     try {
-      result = await execute(prepared.script, scriptId, runLimits, toolNames, runOptions, startedAt, scriptTelemetry);
+      result = await execute(
+        adapter,
+        prepared.script,
+        scriptId,
+        runLimits,
+        toolNames,
+        runOptions,
+        startedAt,
+        scriptTelemetry,
+      );
     } catch (error) {
       // Only a failure of the harness itself lands here (a runtime that could not create a sandbox).
-      result = failedResult(toErrorData(error), scriptId, runtime.name, startedAt);
+      result = failedResult(toErrorData(error), scriptId, adapter.name, startedAt);
     }
     scriptTelemetry.end(result);
     return result;
   }
 
   async function execute(
+    runtime: RuntimeAdapter,
     script: PreparedScript,
     scriptId: string,
     runLimits: Limits,
@@ -603,6 +636,7 @@ export function createHarness(options: HarnessOptions): Harness {
 
   return {
     runtime: runtime.name,
+    runtimes: [...runtimesByName.keys()],
     limits,
     registry,
     run,
@@ -629,7 +663,7 @@ export function createHarness(options: HarnessOptions): Harness {
       return { ok: findings.length === 0, findings, referencedTools: referenced };
     },
     close: async () => {
-      await runtime.close?.();
+      await Promise.all([...runtimesByName.values()].map((adapter) => adapter.close?.()));
     },
   };
 }
