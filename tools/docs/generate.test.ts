@@ -89,12 +89,13 @@ describe('generated reference documents', () => {
     });
   });
 
-  it('explains that overrides above the maximum are refused, never clamped, and what is still to come', () => {
+  it('explains that overrides above the maximum are refused, never clamped, and where the server reads its settings', () => {
     const configuration = renderConfiguration();
     expect(configuration).toContain('refused with `INVALID_REQUEST`');
     expect(configuration).toContain('never clamped');
     expect(configuration).toContain('"code": "INVALID_REQUEST"');
-    expect(configuration).toMatch(/Environment variables and a configuration file\s+arrive with the server/);
+    expect(configuration).toMatch(/HARNESS_\*. environment variables/);
+    expect(configuration).toContain('../apps/harness-server/README.md#configuration');
   });
 
   it('--check names every document that differs from a fresh generation', () => {

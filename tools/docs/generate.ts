@@ -326,8 +326,9 @@ export function renderConfiguration(): string {
     '',
     '## Environment variables and the configuration file',
     '',
-    'There are none yet: limits are set in code only. Environment variables and a configuration file',
-    'arrive with the server (`apps/harness-server`).',
+    'A library user sets limits in code, as above. The server (`harness serve`) reads the same limits,',
+    'with its other settings, from a JSON configuration file and `HARNESS_*` environment variables:',
+    'see [the server README](../apps/harness-server/README.md#configuration).',
   );
   return `${out.join('\n')}\n`;
 }

@@ -1,2 +1,15 @@
-// Nothing is exported until the server is built; see README.md.
-export {};
+export { buildServer, type HarnessServer, SERVER_VERSION, type ServerDependencies } from './app.ts';
+export { type Authenticator, createAuthenticator, hashApiKey, LOCAL_TENANT, parseApiKeysVariable } from './auth.ts';
+export {
+  CONFIG_FILE_VARIABLE,
+  ConfigError,
+  ENVIRONMENT_VARIABLES,
+  type LoadConfigOptions,
+  loadConfig,
+  maskConfig,
+  type ServerConfig,
+  type ServerConfigInput,
+  ServerConfigSchema,
+} from './config.ts';
+export { API_ERROR_CODES, type ApiErrorBody, type ApiErrorCode } from './http-errors.ts';
+export { type RunningServer, type StartServerOptions, startServer } from './start.ts';

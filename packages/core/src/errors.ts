@@ -151,6 +151,12 @@ export const ERROR_CODES = {
     meaning: 'The selected runtime cannot be loaded on this host.',
     remedy: 'Install the runtime dependency named in the message, or choose another runtime.',
   },
+  DISABLED: {
+    phase: 'host',
+    retryable: false,
+    meaning: 'Code execution is disabled for this provider or request; nothing ran.',
+    remedy: 'Use plain tool calls instead of a script.',
+  },
   CANCELLED: {
     phase: 'host',
     retryable: false,

@@ -36,4 +36,11 @@ describe('limits', () => {
       expect((error as HarnessError).message).toContain('limits.timeoutMs');
     }
   });
+
+  it('an override changes only the fields it names', () => {
+    const base = parseLimits({ memoryMb: 32, timeoutMs: 5000 });
+    const resolved = resolveLimits(base, { timeoutMs: 1000 }, { memoryMb: 64, timeoutMs: 10_000 });
+    expect(resolved).toMatchObject({ memoryMb: 32, timeoutMs: 1000 });
+    expect(() => resolveLimits(base, { bogus: 1 } as never, {})).toThrow(/bogus/);
+  });
 });

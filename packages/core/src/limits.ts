@@ -61,6 +61,18 @@ export const LimitsSchema = z.strictObject({
 export type Limits = z.output<typeof LimitsSchema>;
 export type LimitsInput = z.input<typeof LimitsSchema>;
 
+/**
+ * The same fields without their defaults, all optional: an override names only what it changes
+ * (`LimitsSchema.partial()` would still fill in every default and reset the rest).
+ */
+const LimitsOverrideSchema = z.strictObject(
+  Object.fromEntries(
+    Object.entries(LimitsSchema.shape).map(([key, field]) => [key, field.removeDefault().optional()]),
+  ) as {
+    [K in keyof typeof LimitsSchema.shape]: z.ZodOptional<ReturnType<(typeof LimitsSchema.shape)[K]['removeDefault']>>;
+  },
+);
+
 /** Ceilings a per-request override may not exceed. */
 export const DEFAULT_MAX_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
   timeoutMs: 300_000,
@@ -93,7 +105,7 @@ export function resolveLimits(
   ceilings: Readonly<Partial<Limits>>,
 ): Limits {
   if (override === undefined) return base;
-  const partial = LimitsSchema.partial().safeParse(override);
+  const partial = LimitsOverrideSchema.safeParse(override);
   if (!partial.success) {
     throw new HarnessError('INVALID_REQUEST', `invalid limits: ${formatIssues(partial.error.issues)}`);
   }

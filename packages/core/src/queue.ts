@@ -143,7 +143,9 @@ export function createInProcessQueue<Payload, Result>(
       if (job === undefined) return undefined;
       if (job.state !== 'queued') continue;
       if ((runningPerTenant.get(job.tenant) ?? 0) < perTenant) return job;
-      deferredByTenant.push(job);
+      // Held back by its tenant's limit: keep the held list in priority order too.
+      const at = deferredByTenant.findIndex((held) => before(job, held));
+      deferredByTenant.splice(at === -1 ? deferredByTenant.length : at, 0, job);
     }
   };
 

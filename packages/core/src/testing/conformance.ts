@@ -8,6 +8,7 @@ import { executeMessage } from '../message.ts';
 import type { RuntimeAdapter } from '../runtime.ts';
 import { CANARY_SECRET, type ConformanceHarness, createConformanceHarness } from './fixtures.ts';
 import { providerIntegrationSuite } from './integrations.ts';
+import { runtimeSecuritySuite } from './security.ts';
 
 export interface ConformanceOptions {
   /** Builds the runtime under test (called once per suite). */
@@ -837,4 +838,5 @@ return 'ok';`);
       });
     });
   });
+  runtimeSecuritySuite(name, options);
 }

@@ -6,3 +6,4 @@ export {
   createTestTools,
   type ToolObservations,
 } from './fixtures.ts';
+export { runtimeSecuritySuite } from './security.ts';

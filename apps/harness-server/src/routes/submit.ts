@@ -1,0 +1,52 @@
+/**
+ * Putting a job on the queue the same way from every route: refusals are counted by reason, each
+ * finished job is recorded for `harness_jobs_completed_total`, and the request's trace context
+ * and id are handed to the engine's telemetry.
+ */
+import { HarnessError, type JobHandle, type JobSubmission } from '@script-harness/core';
+import type { FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.ts';
+import type { ExecutionJob, ExecutionOutcome } from '../execution.ts';
+
+export function submitJob(
+  context: ServerContext,
+  submission: JobSubmission<ExecutionJob>,
+): JobHandle<ExecutionOutcome> {
+  const enqueuedAt = performance.now();
+  let handle: JobHandle<ExecutionOutcome>;
+  try {
+    handle = context.queue.submit(submission);
+  } catch (error) {
+    if (error instanceof HarnessError && (error.code === 'QUEUE_FULL' || error.code === 'SHUTDOWN')) {
+      context.metrics.rejections.inc({ reason: error.code === 'QUEUE_FULL' ? 'queue_full' : 'shutdown' });
+    }
+    throw error;
+  }
+  handle.result.then(
+    (outcome) =>
+      context.telemetry.recordJob({
+        outcome: outcomeOk(outcome) ? 'ok' : 'error',
+        durationMs: performance.now() - enqueuedAt,
+      }),
+    () => context.telemetry.recordJob({ outcome: 'error', durationMs: performance.now() - enqueuedAt }),
+  );
+  return handle;
+}
+
+function outcomeOk(outcome: ExecutionOutcome): boolean {
+  return outcome.kind === 'script' ? outcome.result.ok : outcome.execution.results.every((result) => result.ok);
+}
+
+/** The W3C trace context of the request and its id, as `RunOptions.telemetryParent`. */
+export function telemetryParentOf(request: FastifyRequest): {
+  traceparent?: string;
+  tracestate?: string;
+  requestId: string;
+} {
+  const { traceparent, tracestate } = request.headers;
+  return {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(typeof tracestate === 'string' ? { tracestate } : {}),
+    requestId: request.id,
+  };
+}
