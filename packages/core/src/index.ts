@@ -52,6 +52,7 @@ export {
   type HistoryItem,
   type MessageExecution,
   resolveMode,
+  scriptOutputItem,
   type TurnPart,
 } from './message.ts';
 export {

@@ -174,7 +174,7 @@ export async function executeTurn(
           context: { ...options.run?.context, previousResults: previous.slice() },
         });
         results.push(result);
-        items.push(outputItem(callId, result));
+        items.push(scriptOutputItem(callId, result));
         previous.push({
           callId,
           ok: result.ok,
@@ -203,7 +203,8 @@ function scriptCall(callId: string, language: ScriptLanguage, source: string): H
   };
 }
 
-function outputItem(callId: string, result: ScriptResult): HistoryItem {
+/** The `script_tool_call_output` history item of a finished run. */
+export function scriptOutputItem(callId: string, result: ScriptResult): HistoryItem {
   return {
     type: 'script_tool_call_output',
     callId,

@@ -54,7 +54,7 @@ describe('provider formats', () => {
         type: 'function_call',
         call_id: 'call_1',
         name: SCRIPT_TOOL_NAME,
-        arguments: '{"language":"ts","source":"return 1;"}',
+        arguments: '{"code":"return 1;","language":"ts"}',
       },
       { type: 'function_call_output', call_id: 'call_1', output: '{"ok":true,"value":1}' },
       { role: 'assistant', content: 'After.' },
@@ -67,7 +67,7 @@ describe('provider formats', () => {
           {
             id: 'call_1',
             type: 'function',
-            function: { name: SCRIPT_TOOL_NAME, arguments: '{"language":"ts","source":"return 1;"}' },
+            function: { name: SCRIPT_TOOL_NAME, arguments: '{"code":"return 1;","language":"ts"}' },
           },
         ],
       },
@@ -79,7 +79,7 @@ describe('provider formats', () => {
         role: 'assistant',
         content: [
           { type: 'text', text: 'Before. ' },
-          { type: 'tool_use', id: 'call_1', name: SCRIPT_TOOL_NAME, input: { language: 'ts', source: 'return 1;' } },
+          { type: 'tool_use', id: 'call_1', name: SCRIPT_TOOL_NAME, input: { code: 'return 1;', language: 'ts' } },
         ],
       },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_1', content: '{"ok":true,"value":1}' }] },

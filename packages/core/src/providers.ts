@@ -112,9 +112,10 @@ export type AnthropicStreamEvent =
 
 // ---------- reading a turn ----------
 
-export function fromOpenAIResponse(response: OpenAIResponse): TurnPart[] {
+/** Accepts the SDK's `Response` as well: only `output[].type` and the fields below are read. */
+export function fromOpenAIResponse(response: OpenAIResponse | { readonly output: readonly object[] }): TurnPart[] {
   const parts: TurnPart[] = [];
-  for (const item of response.output) {
+  for (const item of response.output as readonly OpenAIResponseItem[]) {
     switch (item.type) {
       case 'reasoning': {
         const reasoning = item as Extract<OpenAIResponseItem, { type: 'reasoning' }>;
@@ -356,7 +357,7 @@ export function toAnthropicMessages(items: readonly HistoryItem[]): AnthropicMes
           type: 'tool_use',
           id: item.callId,
           name: SCRIPT_TOOL_NAME,
-          input: { language: item.language, source: item.source },
+          input: { code: item.source, language: item.language },
         });
         break;
       case 'script_tool_call_output':
@@ -372,6 +373,7 @@ export function toAnthropicMessages(items: readonly HistoryItem[]): AnthropicMes
   return out;
 }
 
+/** The same `{ code, language }` shape the `run_script` tool of @script-harness/agents takes. */
 function scriptArguments(item: Call): string {
-  return JSON.stringify({ language: item.language, source: item.source });
+  return JSON.stringify({ code: item.source, language: item.language });
 }
