@@ -27,8 +27,8 @@ describe('examples/scripts', async () => {
     });
   }
 
-  it('project-overview.ts summarises the demo project', async () => {
-    const result = await harness.run(await readFile(`${here}project-overview.ts`, 'utf8'));
+  it('project-overview.script.ts summarises the demo project', async () => {
+    const result = await harness.run(await readFile(`${here}project-overview.script.ts`, 'utf8'));
     expect(result.value).toMatchObject({ project: 'weather-digest@0.3.1', scripts: ['start', 'test', 'lint'] });
   });
 });

@@ -1,6 +1,6 @@
 // A script as a model would write it: read a project's manifest and source files in parallel and
 // return a small summary. Run it with:
-//   npx pnpm@12.21.0 --silent harness run examples/scripts/project-overview.ts --workspace examples/demo/workspace --json
+//   npx pnpm@12.21.0 --silent harness run examples/scripts/project-overview.script.ts --workspace examples/demo/workspace --json
 
 interface Manifest {
   name: string;
