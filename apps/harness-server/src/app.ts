@@ -47,6 +47,7 @@ import { createEventLoopMonitor } from './health.ts';
 import { ApiError, harnessErrorBody, parseJsonBody, statusOfHarnessError } from './http-errors.ts';
 import { correlationIdOf, createScriptOwners } from './owners.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { opsRoutes, unauthorized } from './routes/ops.ts';
 import { scriptRoutes } from './routes/scripts.ts';
@@ -290,21 +291,24 @@ async function createHttpApp(
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  /** API keys as bearer tokens: the tenant of the request, or 401. */
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
+    if (authenticator === undefined) {
+      request.tenant = LOCAL_TENANT;
+      return;
+    }
+    const outcome = authenticator.authenticate(request.headers.authorization);
+    if (!outcome.ok) {
+      metrics.rejections.inc({ reason: 'unauthorized' });
+      throw unauthorized(outcome.reason);
+    }
+    request.tenant = outcome.tenant;
+  };
+
   await app.register(opsRoutes(context, authenticator));
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (request) => {
-        if (authenticator === undefined) {
-          request.tenant = LOCAL_TENANT;
-          return;
-        }
-        const outcome = authenticator.authenticate(request.headers.authorization);
-        if (!outcome.ok) {
-          metrics.rejections.inc({ reason: 'unauthorized' });
-          throw unauthorized(outcome.reason);
-        }
-        request.tenant = outcome.tenant;
-      });
+      v1.addHook('onRequest', authenticate);
       // Counted per API key, before the body is read: a tenant over its rate pays nothing more.
       await v1.register(rateLimit, {
         max: config.rateLimit.max,
@@ -327,6 +331,11 @@ async function createHttpApp(
     },
     { prefix: '/v1' },
   );
+  // Same API keys as /v1; tool calls of MCP scripts go through the same policy and approvals.
+  await app.register(async (mcp) => {
+    mcp.addHook('onRequest', authenticate);
+    await mcp.register(mcpRoutes(context));
+  });
   return app;
 }
 
