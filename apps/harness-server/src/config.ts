@@ -312,7 +312,15 @@ function configFromEnvironment(
   const values: Record<string, unknown> = {};
   const sources = new Map<string, string>();
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('HARNESS_') || name === CONFIG_FILE_VARIABLE || raw === undefined) continue;
+    // HARNESS_TEST_* belongs to the test suites (e.g. the Redis URL of the integration tests).
+    if (
+      !name.startsWith('HARNESS_') ||
+      name.startsWith('HARNESS_TEST_') ||
+      name === CONFIG_FILE_VARIABLE ||
+      raw === undefined
+    ) {
+      continue;
+    }
     const variable = ENVIRONMENT_VARIABLES[name];
     if (variable === undefined) {
       const suggestions = closestNames(name, [CONFIG_FILE_VARIABLE, ...Object.keys(ENVIRONMENT_VARIABLES)], 1);

@@ -1,2 +1,30 @@
-// Nothing is exported until this package is built; see README.md.
-export {};
+export {
+  createRedisApprovalBroker,
+  type RedisApprovalBroker,
+  type RedisApprovalBrokerOptions,
+} from './approval-broker.ts';
+export {
+  describeConnection,
+  type ErrorReporter,
+  parseRedisUrl,
+  type RedisConnection,
+  redisOptionsOf,
+} from './connection.ts';
+export { redisUrlFromEnv } from './mode.ts';
+export {
+  type BullMQJobHandle,
+  type BullMQJobQueue,
+  type BullMQJobSubmission,
+  type BullMQQueueOptions,
+  type BullMQRunContext,
+  createBullMQQueue,
+  defaultNodeId,
+  NODE_ROLES,
+  type NodeRole,
+} from './queue.ts';
+export {
+  type AdoptOptions,
+  createRedisTaskStore,
+  type RedisTaskStore,
+  type RedisTaskStoreOptions,
+} from './task-store.ts';
