@@ -166,8 +166,10 @@ describe('harness run', () => {
   });
 
   it('S5: the deadline holds while the script is busy inside a single long native call', async () => {
-    const file = await script('s5-native.js', 'const a = []; for(;;) a.push(new Array(1e6).fill(0))\n');
-    const run = await harness(['run', file, '--json', '--timeout-ms', '300']);
+    // String.prototype.replace over 150 million characters never consults the interrupt handler,
+    // and with enough memory it cannot end any other way: only the pool's kill switch stops it.
+    const file = await script('s5-native.js', 'return "a".repeat(1.5e8).replace(/a/g, "bb").length;\n');
+    const run = await harness(['run', file, '--json', '--timeout-ms', '300', '--memory-mb', '2048']);
     expect(run.signal).toBeNull();
     expect(run.code).toBe(1);
     expect(parseSingleJson(run.stdout).error).toMatchObject({ code: 'TIMEOUT' });
@@ -193,8 +195,8 @@ describe('harness run', () => {
     expect(parseSingleJson(run.stdout)).toMatchObject({ ok: true, value: 2 });
   });
 
-  it('writes files into the workspace and only there', async () => {
-    const run = await harness(['run', '-', '--json'], {
+  it('with --approve allow, writes files into the workspace and only there', async () => {
+    const run = await harness(['run', '-', '--json', '--approve', 'allow'], {
       cwd: workspace,
       stdin: [
         'const written = await tools.writeFile({ path: "out/result.txt", content: "done\\n" });',

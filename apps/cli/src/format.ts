@@ -3,7 +3,9 @@
  * tested without running a script.
  */
 import {
+  type CheckReport,
   ERROR_CODES,
+  type Finding,
   type HarnessErrorData,
   type HistoryItem,
   type ResultWarning,
@@ -211,6 +213,13 @@ export function formatHistory(
       case 'reasoning':
         sections.push(`${formatHeading('reasoning')}\n${item.text.trim()}`);
         break;
+      case 'tool_call':
+        // A structured tool call of the turn: the agent loop runs it, not the harness.
+        sections.push(
+          `${formatHeading(`tool call (${item.name}, ${item.id})`)}\n${JSON.stringify(item.arguments, null, 2)}\n` +
+            '(not run here: structured tool calls are left to the agent loop)',
+        );
+        break;
       case 'script_tool_call':
         sections.push(`${formatHeading(`script (${item.language}, ${item.callId})`)}\n${formatSource(item.source)}`);
         break;
@@ -219,10 +228,12 @@ export function formatHistory(
         if (result !== undefined) sections.push(`${formatHeading('tool calls')}\n${formatCallTable(result.calls)}`);
         const lines: string[] = [];
         for (const entry of item.console ?? []) lines.push(formatConsoleLine(entry.level, entry.text));
-        if (item.ok) lines.push(formatValue(item.value));
+        if (item.report !== undefined) lines.push(formatCheckReport(item.report).trimEnd());
+        else if (item.ok) lines.push(formatValue(item.value));
         else if (item.error !== undefined) lines.push(formatError(item.error, options));
         if (item.warnings !== undefined && item.warnings.length > 0) lines.push(formatWarnings(item.warnings));
-        const status = item.ok ? 'ok' : 'failed';
+        const status =
+          item.report !== undefined ? `dry run, ${item.ok ? 'ok' : 'findings'}` : item.ok ? 'ok' : 'failed';
         const timing = item.metadata === undefined ? '' : `, ${formatDuration(item.metadata.durationMs)}`;
         sections.push(`${formatHeading(`script output (${status}${timing})`)}\n${lines.join('\n')}`);
         break;
@@ -230,6 +241,31 @@ export function formatHistory(
     }
   }
   return `${sections.join('\n\n')}\n`;
+}
+
+/** One finding of a check as one paragraph: code, position, message, remedy. */
+export function formatFinding(finding: Finding): string {
+  return formatError({
+    code: finding.code,
+    message: finding.message,
+    ...(finding.line === undefined ? {} : { line: finding.line }),
+    ...(finding.column === undefined ? {} : { column: finding.column }),
+  });
+}
+
+/** What `harness check` prints: every finding, then a line saying what it means. */
+export function formatCheckReport(report: CheckReport): string {
+  const lines = report.findings.map(formatFinding);
+  const tools =
+    report.referencedTools.length === 0
+      ? 'it calls no tools'
+      : `it calls ${report.referencedTools.map((tool) => `tools.${tool}`).join(', ')}`;
+  if (report.ok) lines.push(`No findings: the script would run; ${tools}. Nothing was run.`);
+  else {
+    const count = `${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}`;
+    lines.push(`${count}: the script would not run as it is. Nothing was run.`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export interface WrittenFile {

@@ -2,6 +2,7 @@
  * The outside world of the CLI, passed in rather than reached for, so commands can be driven in
  * tests and output never goes anywhere the caller did not choose.
  */
+import type { Readable, Writable } from 'node:stream';
 
 export interface TextSink {
   write(text: string): unknown;
@@ -14,6 +15,11 @@ export interface CliIo {
   readStdin(): Promise<Uint8Array>;
   /** Directory relative paths on the command line are resolved against. */
   readonly cwd: string;
+  /**
+   * A person at a terminal: questions (approvals) are asked on `output` and answered on `input`,
+   * and the spinner is drawn on `output`. Undefined when stdin or stderr is not a terminal.
+   */
+  readonly terminal?: { readonly input: Readable; readonly output: Writable } | undefined;
 }
 
 export function processIo(): CliIo {
@@ -29,6 +35,8 @@ export function processIo(): CliIo {
       return readStream(process.stdin);
     },
     cwd: process.cwd(),
+    terminal:
+      process.stdin.isTTY && process.stderr.isTTY ? { input: process.stdin, output: process.stderr } : undefined,
   };
 }
 

@@ -1,20 +1,29 @@
 /**
- * The `harness` command line: commander wiring, exit codes and the one place errors are reported.
- *
- * Exit codes: 0 the command succeeded, 1 the script failed (or the harness could not run it),
- * 2 the command line was wrong (unknown flag, bad value, unreadable file).
+ * The `harness` command line: commander wiring, and `main`, which turns whatever ends a command
+ * into an exit code (see exit-codes.ts: 0 ok, 1 script failed, 2 usage, 3 config, 4 runtime
+ * unavailable). Each command registers itself from its own module under commands/.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_LIMITS } from '@script-harness/core';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { registerBenchCommand } from './commands/bench.ts';
+import { registerCheckCommand } from './commands/check.ts';
 import { demoCommand } from './commands/demo.ts';
-import { runCommand } from './commands/run.ts';
+import { registerExecMessageCommand } from './commands/exec-message.ts';
+import { registerMcpCommand } from './commands/mcp.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { configShowCommand, parsePort, type ServeFlags, serveCommand } from './commands/serve.ts';
+import { registerTasksCommand } from './commands/tasks.ts';
+import { registerTypesCommand } from './commands/types.ts';
+import { EXIT_CODES_HELP, EXIT_OK, reportFailure } from './exit-codes.ts';
 import { type CliIo, processIo } from './io.ts';
-import { parseLanguage, parseMemoryMb, parseTimeoutMs, UsageError } from './options.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_SCRIPT_FAILED = 1;
-export const EXIT_USAGE = 2;
+export {
+  EXIT_CONFIG,
+  EXIT_OK,
+  EXIT_RUNTIME_UNAVAILABLE,
+  EXIT_SCRIPT_FAILED,
+  EXIT_USAGE,
+} from './exit-codes.ts';
 
 /** Where the commands record their exit code while commander drives them. */
 export interface CommandOutcome {
@@ -29,7 +38,8 @@ export const CLI_VERSION = packageJson.version;
 export function createProgram(io: CliIo, outcome: CommandOutcome = { exitCode: EXIT_OK }): Command {
   const program = new Command('harness')
     .description(
-      'Run TypeScript that a language model wrote, in a QuickJS sandbox, with file tools confined to one directory.',
+      'Run TypeScript that a language model wrote, in a sandbox, with tools confined to one workspace directory, ' +
+        'approvals for what changes it, and limits on time and memory.',
     )
     .version(CLI_VERSION, '-V, --version', 'print the version of the CLI')
     .option('--verbose', 'show more detail: script stacks, error details, internal stack traces')
@@ -54,53 +64,24 @@ export function createProgram(io: CliIo, outcome: CommandOutcome = { exitCode: E
     .addHelpText(
       'after',
       `
-Exit codes:
-  0  the command succeeded
-  1  the script failed (syntax error, timeout, memory limit, uncaught error, ...)
-  2  the command line is wrong (unknown flag, bad value, unreadable file)
+${EXIT_CODES_HELP}
+
+Errors are one paragraph on stderr with their code and what to do; --verbose adds detail.
 
 Examples:
   $ harness run script.ts --workspace ./project
   $ echo 'return 6 * 7' | harness run - --json
+  $ harness exec-message reply.json --json
+  $ harness check script.ts
+  $ harness types --dts > tools.d.ts
   $ harness demo`,
     );
 
-  program
-    .command('run')
-    .summary('run a script file (or standard input) in the sandbox, with the file tools')
-    .description(
-      'Run a TypeScript or JavaScript script in a QuickJS sandbox. The script calls the file tools through ' +
-        '`tools`; the CLI reports its result or its error, and every tool call it made.',
-    )
-    .argument('<file>', 'the script file, or - to read the script from standard input')
-    .option('--json', 'print exactly one JSON object with the result, and nothing else, on stdout')
-    .option('-w, --workspace <dir>', 'directory the file tools read and write (default: the current directory)')
-    .option(
-      '--language <ts|js>',
-      'language of the script (default: js for .js/.mjs/.cjs files, ts otherwise)',
-      parseLanguage,
-    )
-    .option('--timeout-ms <ms>', `deadline of the whole run (default: ${DEFAULT_LIMITS.timeoutMs})`, parseTimeoutMs)
-    .option('--memory-mb <mb>', `heap available to the script (default: ${DEFAULT_LIMITS.memoryMb})`, parseMemoryMb)
-    .addHelpText(
-      'after',
-      `
-The script is the body of an async function: use await, and return the result.
-Tools: tools.readFile({ path, startLine?, endLine? }), tools.writeFile({ path, content }),
-       tools.listDir({ path?, depth? }); paths are relative to the workspace.
-
-Without --json, console lines of the script appear as they happen, prefixed with [script],
-followed by the result (or the error with its line, column and remedy) and a table of tool calls.
-
-Examples:
-  $ harness run analyse.ts --workspace ./project
-  $ harness run check.js --timeout-ms 2000 --memory-mb 32
-  $ cat script.ts | harness run - --json`,
-    )
-    .action(async (file: string, options: RunFlags, command: Command) => {
-      const { verbose } = command.optsWithGlobals<{ verbose?: boolean }>();
-      outcome.exitCode = await runCommand({ file, ...options, verbose }, io);
-    });
+  registerRunCommand(program, io, outcome);
+  registerExecMessageCommand(program, io, outcome);
+  registerCheckCommand(program, io, outcome);
+  registerTypesCommand(program, io, outcome);
+  registerMcpCommand(program, io, outcome);
 
   program
     .command('demo')
@@ -125,15 +106,53 @@ Examples:
       outcome.exitCode = await demoCommand({ ...options, verbose }, io);
     });
 
-  return program;
-}
+  program
+    .command('serve')
+    .summary('start harness-server: the HTTP API that runs scripts for a team')
+    .description(
+      'Start harness-server on the embedded defaults (in-process queue, QuickJS). Configuration comes from a JSON ' +
+        'file, the HARNESS_* environment and these flags, each winning over the one before. API keys are bearer ' +
+        'tokens given as HARNESS_API_KEYS=tenant:key,...; without any, the server refuses to start unless given ' +
+        '--insecure-no-auth. SIGTERM or SIGINT shuts it down gracefully.',
+    )
+    .option('--port <port>', 'TCP port (default: 8080; 0 picks a free one)', parsePort)
+    .option('--host <address>', 'address to listen on (default: 0.0.0.0; 127.0.0.1 with --insecure-no-auth)')
+    .option('--config <file>', 'JSON configuration file (default: $HARNESS_CONFIG)')
+    .option('-w, --workspace <dir>', 'directory the file tools read and write (default: no file tools)')
+    .option('--insecure-no-auth', 'run without API keys, listening on 127.0.0.1 only')
+    .addHelpText(
+      'after',
+      `
+Endpoints: POST /v1/scripts, POST /v1/messages:execute, GET|POST /v1/approvals, GET|DELETE /v1/tasks,
+GET /health, /live, /ready, /metrics; API documentation at /docs.
 
-interface RunFlags {
-  readonly json?: boolean;
-  readonly workspace?: string;
-  readonly language?: 'ts' | 'js';
-  readonly timeoutMs?: number;
-  readonly memoryMb?: number;
+Examples:
+  $ harness serve --insecure-no-auth --workspace ./project
+  $ HARNESS_API_KEYS=team-a:$TEAM_A_KEY harness serve --port 8080
+  $ harness serve --config harness-server.json`,
+    )
+    .action(async (options: ServeFlags) => {
+      outcome.exitCode = await serveCommand(options, io);
+    });
+
+  program
+    .command('config')
+    .summary('inspect the server configuration')
+    .command('show')
+    .summary('print the configuration harness serve would start with, API keys masked')
+    .option('--port <port>', 'TCP port', parsePort)
+    .option('--host <address>', 'address to listen on')
+    .option('--config <file>', 'JSON configuration file (default: $HARNESS_CONFIG)')
+    .option('-w, --workspace <dir>', 'directory the file tools read and write')
+    .option('--insecure-no-auth', 'run without API keys, listening on 127.0.0.1 only')
+    .action(async (options: ServeFlags) => {
+      outcome.exitCode = await configShowCommand(options, io);
+    });
+
+  registerTasksCommand(program, io, outcome);
+  registerBenchCommand(program, io, outcome);
+
+  return program;
 }
 
 /**
@@ -149,24 +168,4 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   } catch (error) {
     return reportFailure(error, io, argv.includes('--verbose'));
   }
-}
-
-function reportFailure(error: unknown, io: CliIo, verbose: boolean): number {
-  if (error instanceof CommanderError) {
-    // Commander has printed the help, the version or its message already.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
-    if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    return EXIT_USAGE;
-  }
-  if (error instanceof UsageError) {
-    io.stderr.write(`harness: ${error.message}\n`);
-    return EXIT_USAGE;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const detail =
-    verbose && error instanceof Error && error.stack !== undefined
-      ? `\n${error.stack}`
-      : ' (run again with --verbose for the stack trace)';
-  io.stderr.write(`harness: the command failed: ${message}${detail}\n`);
-  return EXIT_SCRIPT_FAILED;
 }

@@ -2,7 +2,7 @@
  * Parsing and validation of command line values. Everything a person can get wrong on the command
  * line ends as a `UsageError` (exit code 2) with a message that names the flag and the fix.
  */
-import { HarnessError, type Limits, parseLimits, type ScriptLanguage } from '@script-harness/core';
+import { type ExecutionMode, HarnessError, type Limits, parseLimits, type ScriptLanguage } from '@script-harness/core';
 import { InvalidArgumentError } from 'commander';
 
 /** A mistake in how the CLI was invoked: reported as one line on stderr, exit code 2. */
@@ -93,4 +93,14 @@ function parseWholeNumber(value: string): number | undefined {
   if (!/^\d+$/.test(trimmed)) return undefined;
   const parsed = Number(trimmed);
   return Number.isSafeInteger(parsed) ? parsed : undefined;
+}
+
+export const EXECUTION_MODES: readonly ExecutionMode[] = ['enabled', 'dry-run', 'disabled'];
+
+/** Commander parser of `--mode`. */
+export function parseExecutionMode(value: string): ExecutionMode {
+  const normalised = value.trim().toLowerCase();
+  if (normalised === 'dryrun' || normalised === 'dry_run') return 'dry-run';
+  if ((EXECUTION_MODES as readonly string[]).includes(normalised)) return normalised as ExecutionMode;
+  throw new InvalidArgumentError(`Expected one of ${EXECUTION_MODES.join(', ')}.`);
 }

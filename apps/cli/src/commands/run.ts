@@ -1,11 +1,12 @@
 /**
- * `harness run <file|->`: runs one script against the file tools of a workspace and reports the
- * result, readably or as one JSON object.
+ * `harness run <file|->`: runs one script against the tools of a workspace and reports the result,
+ * readably (console lines live, then the result and a table of tool calls) or as one JSON object.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import {
   createHarness,
+  DISABLED_NOTICE,
+  type ExecutionMode,
   type Harness,
   type LimitsInput,
   type ScriptEvent,
@@ -14,45 +15,137 @@ import {
 } from '@script-harness/core';
 import { createQuickJSRuntime } from '@script-harness/runtime-quickjs';
 import { createFileTools } from '@script-harness/tools';
-import { formatConsoleLine, formatRunReport, toJsonReport } from '../format.ts';
+import type { Command } from 'commander';
+import { createTerminalPrompter } from '../approvals.ts';
+import { EXIT_OK, EXIT_SCRIPT_FAILED, exitCodeOfResult } from '../exit-codes.ts';
+import { formatCheckReport, formatRunReport, toJsonReport } from '../format.ts';
+import { decode, readScript } from '../input.ts';
 import type { CliIo } from '../io.ts';
-import { languageFor, limitsFromFlags, STDIN_ARGUMENT, UsageError } from '../options.ts';
+import { createLiveOutput } from '../live-output.ts';
+import type { CommandOutcome } from '../main.ts';
+import { languageFor, limitsFromFlags, parseLanguage, STDIN_ARGUMENT } from '../options.ts';
+import { DEFAULT_RUNTIME } from '../runtimes.ts';
+import { openCheckSession, openSession } from '../session.ts';
+import {
+  addExecutionFlags,
+  addSharedFlags,
+  type ExecutionFlags,
+  resolveSharedSetup,
+  type SharedFlags,
+  sharedFlagsOf,
+} from '../shared-flags.ts';
+import { describeFsError, resolveWorkspace } from '../workspace.ts';
+import { locateFindings } from './check.ts';
 
-export interface RunCommandOptions {
+export { decode, describeFsError, readScript, resolveWorkspace };
+
+export interface RunCommandOptions extends SharedFlags, ExecutionFlags {
   /** A path relative to `io.cwd`, or `-` for standard input. */
   readonly file: string;
-  readonly json?: boolean | undefined;
-  /** Root of the file tools, relative to `io.cwd`. Default: `io.cwd`. */
-  readonly workspace?: string | undefined;
   readonly language?: ScriptLanguage | undefined;
-  readonly timeoutMs?: number | undefined;
-  readonly memoryMb?: number | undefined;
   readonly verbose?: boolean | undefined;
 }
 
-/** Runs the command and returns its exit code: 0 when the script succeeded, 1 when it failed. */
+export function registerRunCommand(program: Command, io: CliIo, outcome: CommandOutcome): void {
+  const command = program
+    .command('run')
+    .summary('run a script file (or standard input) in the sandbox, with workspace tools')
+    .description(
+      'Run a TypeScript or JavaScript script in a sandbox. The script calls tools through `tools`; the CLI ' +
+        'streams its console output, asks before calls that need approval, and reports its result or its ' +
+        'error and every tool call it made.',
+    )
+    .argument('<file>', 'the script file, or - to read the script from standard input');
+  addExecutionFlags(command, 'print exactly one JSON object with the result, and nothing else, on stdout');
+  command.option(
+    '--language <ts|js>',
+    'language of the script (default: js for .js/.mjs/.cjs files, ts otherwise)',
+    parseLanguage,
+  );
+  addSharedFlags(command)
+    .addHelpText(
+      'after',
+      `
+The script is the body of an async function: use await, and return the result.
+Default tools (paths relative to the workspace): readFile, writeFile, listDir, fileSearch, grep,
+applyPatch; \`harness types\` prints their declarations.
+
+Approvals: by default reads are allowed, writes, patches and commands ask, and the network is
+denied (rules in a --config file come first). On a terminal, asking shows the tool, its arguments
+with secrets redacted and the calling line, and waits for y or n. Without a terminal (a pipe, CI,
+or the script read from stdin) asking means denying, unless --approve allow.
+
+Without --json, console lines and progress of the script appear as they happen, prefixed with
+[script], a spinner shows while tools run, and then come the result (or the error with its line,
+column and remedy) and a table of the tool calls.
+
+Examples:
+  $ harness run analyse.ts --workspace ./project
+  $ harness run fix.ts --approve allow --tools files,patch
+  $ harness run check.js --timeout-ms 2000 --memory-mb 32
+  $ cat script.ts | harness run - --json`,
+    )
+    .action(async (file: string, options: RunCommandOptions, action: Command) => {
+      const { verbose } = action.optsWithGlobals<{ verbose?: boolean }>();
+      outcome.exitCode = await runCommand({ ...options, file, verbose }, io);
+    });
+}
+
+/** Runs the command and returns its exit code: 0 ok, 1 script failed, 4 runtime unavailable. */
 export async function runCommand(options: RunCommandOptions, io: CliIo): Promise<number> {
-  const limits = limitsFromFlags(options);
-  const workspace = await resolveWorkspace(io.cwd, options.workspace);
+  const flagLimits = limitsFromFlags(options);
+  const setup = await resolveSharedSetup(sharedFlagsOf(options), io);
   const source = await readScript(options.file, io);
   const language = languageFor(options.file, options.language);
+  const mode: ExecutionMode = options.mode ?? setup.config?.mode ?? 'enabled';
+  const json = options.json === true;
 
-  const result = await runScript(source, {
-    language,
-    workspace,
-    limits,
+  if (mode === 'disabled') {
+    if (json) io.stdout.write(`${JSON.stringify({ ok: false, mode, notice: DISABLED_NOTICE })}\n`);
+    else io.stdout.write(`Not run: code execution is disabled (--mode disabled, or "mode" in the config file).\n`);
+    return EXIT_SCRIPT_FAILED;
+  }
+
+  if (mode === 'dry-run') {
+    const session = await openCheckSession(setup, flagLimits);
+    try {
+      const report = locateFindings(session.harness.check(source, { language }), decode(source));
+      if (json) io.stdout.write(`${JSON.stringify({ ok: report.ok, mode, report })}\n`);
+      else io.stdout.write(formatCheckReport(report));
+      return report.ok ? EXIT_OK : EXIT_SCRIPT_FAILED;
+    } finally {
+      await session.close();
+    }
+  }
+
+  const live = createLiveOutput({
     // Console lines are shown as they happen; in JSON mode stdout carries the report alone.
-    onEvent:
-      options.json === true
-        ? undefined
-        : (event) => {
-            if (event.type === 'console') io.stdout.write(`${formatConsoleLine(event.level, event.text)}\n`);
-          },
+    lines: json ? undefined : io.stdout,
+    spinner: json ? undefined : io.terminal?.output,
   });
-
-  if (options.json === true) io.stdout.write(`${JSON.stringify(toJsonReport(result))}\n`);
+  // A script read from stdin has used it up: nobody can answer a question there.
+  const terminal = options.file === STDIN_ARGUMENT ? undefined : io.terminal;
+  const scriptId = randomUUID();
+  const sourceText = decode(source);
+  const session = await openSession({
+    setup,
+    runtime: options.runtime ?? DEFAULT_RUNTIME,
+    limits: flagLimits,
+    prompter:
+      terminal === undefined ? undefined : createTerminalPrompter(terminal, { pause: live.pause, resume: live.resume }),
+    sourceOf: (id) => (id === scriptId ? sourceText : undefined),
+    io,
+  });
+  let result: ScriptResult;
+  try {
+    result = await session.harness.run(source, { language, scriptId, onEvent: live.onEvent });
+  } finally {
+    live.close();
+    await session.close();
+  }
+  if (json) io.stdout.write(`${JSON.stringify(toJsonReport(result))}\n`);
   else io.stdout.write(formatRunReport(result, { verbose: options.verbose === true }));
-  return result.ok ? 0 : 1;
+  return exitCodeOfResult(result);
 }
 
 export interface RunScriptOptions {
@@ -64,16 +157,15 @@ export interface RunScriptOptions {
 }
 
 /**
- * A harness whose file tools are confined to `workspace`. QuickJS runs in a pool of one worker
- * thread: the CLI runs one script at a time, and the worker can be terminated when a script is
- * stuck in a native builtin past its deadline, which the interrupt handler alone cannot stop.
+ * A harness with only the file tools confined to `workspace` and the engine's own default policy
+ * (no approvals asked): what the demo replays its recorded transcript with.
  */
 export async function createWorkspaceHarness(workspace: string, limits: LimitsInput = {}): Promise<Harness> {
   const runtime = await createQuickJSRuntime({ mode: 'pool', pool: { size: 1 } });
   return createHarness({ runtime, tools: createFileTools({ root: workspace }), limits });
 }
 
-/** One script in a fresh harness with the file tools; the harness is closed whatever happens. */
+/** One script in a fresh workspace harness; the harness is closed whatever happens. */
 export async function runScript(source: string | Uint8Array, options: RunScriptOptions): Promise<ScriptResult> {
   const harness = await createWorkspaceHarness(options.workspace, options.limits);
   try {
@@ -83,46 +175,5 @@ export async function runScript(source: string | Uint8Array, options: RunScriptO
     });
   } finally {
     await harness.close();
-  }
-}
-
-/** The workspace must be an existing directory: the file tools would otherwise fail on every call. */
-export async function resolveWorkspace(cwd: string, workspace: string | undefined): Promise<string> {
-  const root = resolve(cwd, workspace ?? '.');
-  let isDirectory: boolean;
-  try {
-    isDirectory = (await stat(root)).isDirectory();
-  } catch (error) {
-    throw new UsageError(`cannot use workspace "${workspace ?? '.'}": ${describeFsError(error)}`, { cause: error });
-  }
-  if (!isDirectory) throw new UsageError(`cannot use workspace "${workspace ?? '.'}": it is not a directory`);
-  return root;
-}
-
-/** Reads the script as bytes, so the harness itself checks the encoding (INVALID_ENCODING). */
-export async function readScript(file: string, io: CliIo): Promise<Uint8Array> {
-  if (file === STDIN_ARGUMENT) return io.readStdin();
-  try {
-    return await readFile(resolve(io.cwd, file));
-  } catch (error) {
-    throw new UsageError(`cannot read script "${file}": ${describeFsError(error)}`, { cause: error });
-  }
-}
-
-/** A file system error in words, without the absolute path Node puts into its messages. */
-export function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EISDIR':
-      return 'it is a directory, not a file';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return code === undefined ? 'it cannot be read' : `it cannot be read (${code})`;
   }
 }

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../io.ts';
+import { main } from '../main.ts';
+import { configShowCommand, parsePort, serveCommand } from './serve.ts';
+
+const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const KEY = 'team-a-key-0123456789abcdef';
+
+let directory: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'script-harness-cli-serve-'));
+});
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+function capture(): { io: CliIo; stdout: () => string; stderr: () => string } {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      readStdin: async () => new Uint8Array(),
+      cwd: directory,
+    },
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
+describe('parsePort', () => {
+  it('accepts 0 to 65535 only', () => {
+    expect(parsePort('0')).toBe(0);
+    expect(parsePort(' 8080 ')).toBe(8080);
+    for (const bad of ['-1', '65536', 'http', '80.5', '']) expect(() => parsePort(bad)).toThrow(/0 to 65535/);
+  });
+});
+
+describe('harness config show', () => {
+  it('prints the configuration with API keys masked', async () => {
+    const file = join(directory, 'server.json');
+    await writeFile(file, JSON.stringify({ queue: { maxQueued: 12 } }));
+    const { io, stdout, stderr } = capture();
+    const code = await configShowCommand({ config: 'server.json', port: 9000 }, io, {
+      HARNESS_API_KEYS: `team-a:${KEY}`,
+      HARNESS_SHUTDOWN_GRACE_MS: '5000',
+    });
+    expect(stderr()).toBe('');
+    expect(code).toBe(0);
+    const shown = JSON.parse(stdout()) as Record<string, unknown>;
+    expect(shown).toMatchObject({
+      port: 9000,
+      shutdownGraceMs: 5000,
+      queue: { maxQueued: 12 },
+      apiKeys: [{ tenant: 'team-a', key: '********' }],
+    });
+    expect(stdout()).not.toContain(KEY);
+  });
+
+  it('lists every problem of an invalid configuration and exits 3', async () => {
+    const { io, stdout, stderr } = capture();
+    const code = await configShowCommand({ workspace: 'missing-dir' }, io, {
+      HARNESS_PORT: 'eighty',
+      HARNESS_QUEUE_CONCURRENCY: '0',
+    });
+    expect(code).toBe(3);
+    expect(stdout()).toBe('');
+    expect(stderr()).toMatch(/^harness: invalid configuration:\n/);
+    expect(stderr()).toContain('HARNESS_PORT: expected a whole number, got "eighty"');
+    expect(stderr()).toContain('queue.concurrency (HARNESS_QUEUE_CONCURRENCY): Too small');
+    expect(stderr()).toContain('workspace (--workspace): missing-dir cannot be used (ENOENT)');
+    expect(stderr()).toContain('no API keys are configured');
+  });
+
+  it('is reachable through main, with help for serve', async () => {
+    const { io, stdout } = capture();
+    expect(await main(['node', 'harness', 'serve', '--help'], io)).toBe(0);
+    for (const flag of [
+      '--port <port>',
+      '--host <address>',
+      '--config <file>',
+      '--workspace <dir>',
+      '--insecure-no-auth',
+    ]) {
+      expect(stdout()).toContain(flag);
+    }
+    expect(await main(['node', 'harness', 'serve', '--port', 'x'], capture().io)).toBe(2);
+  });
+});
+
+describe('harness serve', () => {
+  it('refuses to start without API keys, saying how to fix it', async () => {
+    const { io, stderr } = capture();
+    expect(await serveCommand({}, io, {})).toBe(3);
+    expect(stderr()).toContain('no API keys are configured');
+    expect(stderr()).toContain('--insecure-no-auth');
+  });
+
+  it('serves on 127.0.0.1 with --insecure-no-auth and exits 0 on SIGTERM', async () => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      HARNESS_LOG_LEVEL: 'silent',
+      HARNESS_POOL_SIZE: '1',
+    };
+    for (const name of Object.keys(env))
+      if (name.startsWith('HARNESS_') && !/LOG_LEVEL|POOL_SIZE/.test(name)) delete env[name];
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--insecure-no-auth', '--port', '0', '--workspace', directory],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const url = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk;
+          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`harness serve exited early with ${code}`)));
+      });
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(200);
+      const run = await fetch(`${url}/v1/scripts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: 'return (await tools.listDir({})).entries.length' }),
+      });
+      expect(await run.json()).toMatchObject({ ok: true, metadata: { tenant: 'local' } });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      clearTimeout(killer);
+    }
+  });
+});
