@@ -14,8 +14,25 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, ERROR_CODES, LimitsSchema } from '../../packages/core/src/index.ts';
-import { checkDocs, GENERATED_DOCS, GENERATED_MARKER, renderConfiguration, renderErrorCatalog } from './generate.ts';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_LIMITS,
+  ERROR_CODES,
+  generateDeclarations,
+  LimitsSchema,
+} from '../../packages/core/src/index.ts';
+import {
+  CALL_ERROR_CODES,
+  checkDocs,
+  GENERATED_DOCS,
+  GENERATED_MARKER,
+  renderConfiguration,
+  renderErrorCatalog,
+  renderToolReference,
+  TOOL_DOCS,
+  toolDeclaration,
+  withBuiltInTools,
+} from './generate.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GENERATOR = fileURLToPath(new URL('./generate.ts', import.meta.url));
@@ -43,6 +60,10 @@ describe('generated reference documents', () => {
     expect(read('docs/configuration.md'), `docs/configuration.md is out of date; ${REGENERATE}`).toBe(
       renderConfiguration(),
     );
+  });
+
+  it('the tool reference is generated from the tools and up to date', () => {
+    expect(read('docs/tools.md'), `docs/tools.md is out of date; ${REGENERATE}`).toBe(renderToolReference());
   });
 
   it('marks every generated document as generated on its first line', () => {
@@ -98,12 +119,72 @@ describe('generated reference documents', () => {
     expect(configuration).toContain('../apps/harness-server/README.md#configuration');
   });
 
+  it('documents every built-in tool: its declaration, approval, limits, error codes and a valid example', () => {
+    const reference = renderToolReference();
+    withBuiltInTools((groups) => {
+      const tools = groups.flatMap((group) => group.tools);
+      expect(tools.map((tool) => tool.name).sort()).toEqual(Object.keys(TOOL_DOCS).sort());
+      const headings = reference.split('\n').filter((line) => line.startsWith('### '));
+      expect(headings).toEqual(tools.map((tool) => `### \`tools.${tool.name}\``));
+      for (const tool of tools) {
+        const doc = TOOL_DOCS[tool.name];
+        const body = section(reference, `### \`tools.${tool.name}\``);
+        expect(body, tool.name).toContain(tool.description);
+        expect(body, tool.name).toMatch(
+          /- \*\*Approval:\*\* asks itself: (yes|no|depends on the arguments); default rules: (allow|ask|deny) \(`default:[a-z]+`\)\./,
+        );
+        expect(body, tool.name).toContain(`- **Example:** \`await tools.${tool.name}(`);
+        expect(tool.input.safeParse(doc?.example).success, `${tool.name} example`).toBe(true);
+        // The declaration is the tool's own method, word for word as generateDeclarations writes it.
+        const declaration = toolDeclaration(tool);
+        expect(body, tool.name).toContain(`\`\`\`ts\n${declaration}\n\`\`\``);
+        const method = tool.name.slice(tool.name.lastIndexOf('.') + 1);
+        expect(declaration).toMatch(new RegExp(`^\\s*${method.replace('$', '\\$')}\\(args\\??: `, 'm'));
+        const full = generateDeclarations([tool]);
+        for (const line of declaration.split('\n')) expect(full, `${tool.name}: ${line}`).toContain(line.trim());
+        expect(declaration).not.toContain('declare class ToolError');
+        expect(declaration).not.toContain('declare const context');
+        for (const limit of doc?.limits ?? []) expect(body, `${tool.name} limit`).toContain(limit.what);
+      }
+      expect(tools.find((tool) => tool.name === 'exec')?.requiresApproval).toBe(true);
+      expect(section(reference, '### `tools.exec`')).toContain('asks itself: yes; default rules: ask (`default:exec`)');
+      expect(section(reference, '### `tools.http`')).toContain('default rules: deny (`default:http`)');
+    });
+  });
+
+  it('names only error codes of the table, each linked to the catalog', () => {
+    const codes = [
+      ...Object.keys(CALL_ERROR_CODES),
+      ...Object.values(TOOL_DOCS).flatMap((doc) => Object.keys(doc.errors)),
+    ];
+    expect(codes.length).toBeGreaterThan(0);
+    for (const code of codes) expect(Object.keys(ERROR_CODES), code).toContain(code);
+    const reference = renderToolReference();
+    const links = [...reference.matchAll(/\[`([A-Z_]+)`\]\(errors\.md#([a-z_]+)\)/g)];
+    expect(links.length).toBeGreaterThan(0);
+    for (const [, code, anchor] of links) {
+      expect(Object.keys(ERROR_CODES), code).toContain(code);
+      expect(anchor).toBe(code?.toLowerCase());
+    }
+  });
+
+  it('shows no path of the machine that generated it, and explains MCP tools with a pointer to the README', () => {
+    const reference = renderToolReference();
+    expect(reference).not.toContain(tmpdir());
+    expect(reference).not.toContain(ROOT);
+    expect(reference).not.toMatch(/script-harness-tool-docs-/);
+    expect(reference).toContain('`tools.mcp.<server>.<tool>(args)`');
+    expect(reference).toContain('../packages/tools/README.md#mcp-servers');
+    expect(read('packages/tools/README.md').split('\n')).toContain('## MCP servers');
+  });
+
   it('--check names every document that differs from a fresh generation', () => {
     const root = mkdtempSync(join(tmpdir(), 'script-harness-docs-check-'));
     try {
       mkdirSync(join(root, 'docs'));
       writeFileSync(join(root, 'docs/errors.md'), `${renderErrorCatalog()}\nedited by hand\n`);
       writeFileSync(join(root, 'docs/configuration.md'), renderConfiguration());
+      writeFileSync(join(root, 'docs/tools.md'), renderToolReference());
       expect(checkDocs(root)).toEqual(['docs/errors.md']);
       rmSync(join(root, 'docs/configuration.md'));
       expect(checkDocs(root)).toEqual(['docs/errors.md', 'docs/configuration.md']);

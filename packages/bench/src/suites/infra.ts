@@ -1,7 +1,7 @@
 /**
  * Infrastructure around the runs: concurrency, deadlines, the scheduler (core's job queue and its
- * retry rule), the boundary serialiser, and the parts probed at run time (telemetry, server),
- * which are reported as not landed until they exist.
+ * retry rule), the boundary serialiser, telemetry (probed at run time, reported as not landed
+ * until it exists) and the HTTP server.
  */
 import {
   createHarness,
@@ -17,6 +17,7 @@ import {
   toPlainJson,
 } from '@script-harness/core';
 import { z } from 'zod';
+import { measureHttp, startServerProcess } from '../http.ts';
 import { measureTask, measureTasks } from '../measure.ts';
 import { probeExport } from '../probe.ts';
 import { defaultQuickJSRuntime, describeQuickJSRuntime, inlineQuickJSRuntime, rawQuickJSModule } from '../quickjs.ts';
@@ -337,13 +338,8 @@ async function retryDecision(context: RunContext): Promise<Measurement> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Features probed at run time. Each row's `measure…` function is where the measurement goes when
-// the feature lands; until then the probe says precisely what is missing. A probe that succeeds
-// while its row has no measurement yet fails loudly rather than skipping quietly.
-
-function unwired(what: string): never {
-  throw new Error(`${what} is available now; this row needs its measurement written against it`);
-}
+// telemetry.overhead: probed at run time, so the row says precisely what is missing until
+// `@script-harness/telemetry` exports its factory.
 
 /** The telemetry factory the row looks for: `@script-harness/telemetry` exporting exactly this name. */
 export const TELEMETRY_EXPORT = 'createTelemetry';
@@ -440,17 +436,118 @@ export async function measureTelemetryOverhead(context: RunContext, factory: Tel
   }
 }
 
-/** The HTTP server running `return 1+1` per request: req/s and p99, vs floor.http.hello. */
-async function serverTrivial(): Promise<Measurement> {
-  for (const specifier of SERVER_PACKAGES) {
-    const probe = await probeExport(specifier, /^create\w*(Server|App)$/, 'server factory');
-    if ('found' in probe) return unwired(`${specifier} ${probe.found.name}`);
-  }
-  return notLanded(`HTTP server (${SERVER_PACKAGES.join(' / ')} exports no create…Server/App)`);
+// ---------------------------------------------------------------------------------------------
+// server.http.trivial
+
+const TRIVIAL_SCRIPT_BODY = JSON.stringify({ code: 'return 1+1' });
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+/** Rounds of concurrent `return 1+1` requests before the load: every pool worker runs a script. */
+const SERVER_WARMUP_ROUNDS = 20;
+const SERVER_WARMUP_PARALLEL = 10;
+const READY_TIMEOUT_MS = 30_000;
+
+interface ReadyBody {
+  readonly status?: string;
+  readonly pool?: { readonly size?: number };
 }
 
-/** The server app (apps/harness-server). */
-const SERVER_PACKAGES = ['@script-harness/server'] as const;
+/** Polls `GET /ready` until the server answers 200 (pool started, queue open); its body. */
+async function waitUntilReady(url: string): Promise<ReadyBody> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    const response = await fetch(`${url}/ready`);
+    const text = await response.text();
+    if (response.status === 200) return JSON.parse(text) as ReadyBody;
+    last = `${response.status} ${text}`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the server was not ready within ${READY_TIMEOUT_MS} ms: ${last.slice(0, 300)}`);
+}
+
+/** One `POST /v1/scripts` of `return 1+1`; throws unless the run succeeded with 2. */
+async function runTrivialScript(url: string): Promise<void> {
+  const response = await fetch(`${url}/v1/scripts`, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: TRIVIAL_SCRIPT_BODY,
+  });
+  const text = await response.text();
+  const result = response.status === 200 ? (JSON.parse(text) as { ok?: unknown; value?: unknown }) : undefined;
+  if (result?.ok !== true || result.value !== 2) {
+    throw new Error(`POST /v1/scripts return 1+1 answered ${response.status} ${text.slice(0, 300)}`);
+  }
+}
+
+interface ServerCounters {
+  /** `harness_scripts_total` with outcome `ok`, and with any other outcome. */
+  readonly ok: number;
+  readonly failed: number;
+  /** `harness_worker_restarts_total`: pool workers replaced, planned recycling included. */
+  readonly workerRestarts: number;
+}
+
+/**
+ * Counters of the server's `/metrics`. A script fault is a 200 with `ok: false`, which the load
+ * generator cannot tell from a success; `harness_scripts_total` can.
+ */
+async function serverCounters(url: string): Promise<ServerCounters> {
+  const response = await fetch(`${url}/metrics`);
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+  let ok = 0;
+  let failed = 0;
+  let workerRestarts = 0;
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (match === null) continue;
+    const count = Number(match[3]);
+    if (match[1] === 'harness_scripts_total') {
+      if (match[2]!.includes('outcome="ok"')) ok += count;
+      else failed += count;
+    } else if (match[1] === 'harness_worker_restarts_total') {
+      workerRestarts += count;
+    }
+  }
+  return { ok, failed, workerRestarts };
+}
+
+/**
+ * The HTTP server (`@script-harness/server`, `startServer` on its embedded defaults) in a child
+ * process on 127.0.0.1, like the floor's fastify, driven with `POST /v1/scripts` of `return 1+1`
+ * by the same bounded autocannon run as `floor.http.hello`. req/s and p99; ratio vs the floor.
+ */
+async function serverTrivial(context: RunContext): Promise<Measurement> {
+  const server = await startServerProcess('./children/harness-server.ts');
+  try {
+    const ready = await waitUntilReady(server.url);
+    for (let round = 0; round < SERVER_WARMUP_ROUNDS; round++) {
+      await Promise.all(Array.from({ length: SERVER_WARMUP_PARALLEL }, () => runTrivialScript(server.url)));
+    }
+    const before = await serverCounters(server.url);
+    const { measurement, requests } = await measureHttp({
+      url: `${server.url}/v1/scripts`,
+      seconds: context.profile.httpSeconds,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: TRIVIAL_SCRIPT_BODY,
+    });
+    const after = await serverCounters(server.url);
+    if (after.failed > before.failed) {
+      throw new Error(`${after.failed - before.failed} of the load's scripts failed (harness_scripts_total)`);
+    }
+    if (after.ok - before.ok < requests) {
+      throw new Error(`${requests} responses but only ${after.ok - before.ok} scripts succeeded`);
+    }
+    const pool = ready.pool?.size === undefined ? 'a worker pool' : `a pool of ${ready.pool.size} workers`;
+    return {
+      ...measurement,
+      note: `@script-harness/server (startServer, embedded defaults: QuickJS in ${pool}, the in-process queue, telemetry on) in a child process on 127.0.0.1 without API keys, logs off, rate limit and queue bound out of reach; POST /v1/scripts {"code":"return 1+1"}; autocannon in this process, 10 connections for ${context.profile.httpSeconds} s (${requests} requests, each checked ok through harness_scripts_total; ${after.workerRestarts - before.workerRestarts} pool worker restarts during the load, planned recycling included) after ${SERVER_WARMUP_ROUNDS * SERVER_WARMUP_PARALLEL} warm-up requests; p50/p99 over every response`,
+    };
+  } finally {
+    await server.stop();
+  }
+}
 
 export const infraRows: readonly BenchRow[] = [
   {
