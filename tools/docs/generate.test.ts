@@ -15,6 +15,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CONFIG_FILE_VARIABLE,
+  ENVIRONMENT_VARIABLES,
+  ServerConfigSchema,
+} from '../../apps/harness-server/src/config.ts';
+import {
   DEFAULT_LIMITS,
   DEFAULT_MAX_LIMITS,
   ERROR_CODES,
@@ -39,6 +44,66 @@ const GENERATOR = fileURLToPath(new URL('./generate.ts', import.meta.url));
 const REGENERATE = 'regenerate with: node tools/docs/generate.ts';
 
 const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
+
+/** The cells of a Markdown table row, `\|` kept as it is. */
+function cellsOf(row: string): string[] {
+  return row
+    .replace(/^\| /, '')
+    .replace(/\s*\|$/, '')
+    .split(/ \| /)
+    .map((cell) => cell.trim());
+}
+
+/** Every Markdown table of a text: its header cells and its body rows' cells. */
+function tablesOf(text: string): { headers: string[]; rows: string[][] }[] {
+  const tables: { headers: string[]; rows: string[][] }[] = [];
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    if (!lines[index]?.startsWith('| ') || !/^\| -+ \|/.test(lines[index + 1] ?? '')) continue;
+    const headers = cellsOf(lines[index] ?? '');
+    const rows: string[][] = [];
+    index += 2;
+    while (lines[index]?.startsWith('| ')) rows.push(cellsOf(lines[index++] ?? ''));
+    tables.push({ headers, rows });
+  }
+  return tables;
+}
+
+interface SchemaNode {
+  readonly _zod: {
+    readonly def: {
+      readonly type: string;
+      readonly innerType?: SchemaNode;
+      readonly shape?: Readonly<Record<string, SchemaNode>>;
+    };
+  };
+  readonly description?: string;
+}
+
+/**
+ * Every key of the server's configuration, dotted, with its `.describe()` text: the fields of
+ * nested objects (the limits included), a list counted as one key.
+ */
+function serverConfigKeys(): Map<string, string | undefined> {
+  const keys = new Map<string, string | undefined>();
+  const visit = (shape: Readonly<Record<string, SchemaNode>>, prefix: string): void => {
+    for (const [name, field] of Object.entries(shape)) {
+      let schema = field;
+      let description = field.description;
+      while (['default', 'prefault', 'optional', 'nullable', 'readonly'].includes(schema._zod.def.type)) {
+        const inner = schema._zod.def.innerType;
+        if (inner === undefined) break;
+        schema = inner;
+        description ??= schema.description;
+      }
+      const { shape: fields } = schema._zod.def;
+      if (schema._zod.def.type === 'object' && fields !== undefined) visit(fields, `${prefix}${name}.`);
+      else keys.set(`${prefix}${name}`, description);
+    }
+  };
+  visit(ServerConfigSchema.shape as unknown as Record<string, SchemaNode>, '');
+  return keys;
+}
 
 /** The lines of a document from one heading up to the next heading of the same or a higher level. */
 function section(text: string, heading: string): string {
@@ -94,7 +159,7 @@ describe('generated reference documents', () => {
   });
 
   it('documents every limit key with its type, default, request maximum and description', () => {
-    const configuration = renderConfiguration();
+    const configuration = section(renderConfiguration(), '## Limits');
     const rows = configuration.split('\n').filter((line) => line.startsWith('| `'));
     const keys = Object.keys(LimitsSchema.shape) as (keyof typeof DEFAULT_LIMITS)[];
     expect(rows).toHaveLength(keys.length);
@@ -117,6 +182,90 @@ describe('generated reference documents', () => {
     expect(configuration).toContain('"code": "INVALID_REQUEST"');
     expect(configuration).toMatch(/HARNESS_\*. environment variables/);
     expect(configuration).toContain('../apps/harness-server/README.md#configuration');
+  });
+
+  it('documents every key of the server configuration and the HARNESS_* variable that sets it', () => {
+    const server = section(renderConfiguration(), '## Server configuration');
+    expect(server).not.toBe('');
+    const tables = tablesOf(server);
+    expect(tables.length).toBeGreaterThanOrEqual(2);
+    /** Key cell -> the row it heads, for every column a variable column belongs to. */
+    const documented = new Map<string, { headers: string[]; row: string[] }>();
+    /** Variable -> the key of its row, read from the tables. */
+    const variables = new Map<string, string>();
+    for (const { headers, rows } of tables) {
+      // A variable column belongs to the nearest column on its left that is neither a type nor a default.
+      const pairs = headers.flatMap((header, column) => {
+        if (header !== 'variable') return [];
+        let key = column - 1;
+        while (key >= 0 && (headers[key] === 'type' || headers[key] === 'default')) key--;
+        return [[key, column] as const];
+      });
+      for (const row of rows) {
+        for (const [keyColumn, variableColumn] of pairs) {
+          const key = /^`([^`]+)`$/.exec(row[keyColumn] ?? '')?.[1];
+          expect(key, `key cell of ${row.join(' | ')}`).toBeDefined();
+          documented.set(key ?? '', { headers, row });
+          const variable = /^`(HARNESS_[A-Z0-9_]+)`/.exec(row[variableColumn] ?? '')?.[1];
+          if (variable === undefined) expect(row[variableColumn], key).toBe('—');
+          else variables.set(variable, key ?? '');
+        }
+      }
+    }
+
+    const keys = serverConfigKeys();
+    expect(keys.size).toBeGreaterThan(40);
+    for (const [key, description] of keys) {
+      const entry = documented.get(key);
+      expect(entry, `${key} is documented`).toBeDefined();
+      if (key.startsWith('limits.') || key.startsWith('maxLimits.')) continue;
+      // Every other key has a row of its own with its type, default and description.
+      const cell = (header: string) => entry?.row[entry.headers.indexOf(header)] ?? '';
+      expect(description, `${key} has a .describe() text`).toBeTruthy();
+      expect(cell('type'), `${key} type`).not.toBe('');
+      expect(cell('default'), `${key} default`).not.toBe('');
+      expect(cell('description').replaceAll('\\|', '|'), `${key} description`).toContain(description);
+    }
+    expect(keys.get('port')).toBeDefined();
+    expect(documented.get('port')?.row).toEqual([
+      '`port`',
+      'integer, ≥ 0, ≤ 65535',
+      '`8080`',
+      '`HARNESS_PORT`',
+      keys.get('port'),
+    ]);
+
+    // Every variable of the mapping, next to the key it sets; no other variable.
+    const expected = Object.fromEntries(
+      Object.entries(ENVIRONMENT_VARIABLES).map(([name, variable]) => [name, variable.path.join('.')]),
+    );
+    expect(Object.fromEntries(variables)).toEqual(expected);
+    expect(server).toContain(`\`${CONFIG_FILE_VARIABLE}\``);
+  });
+
+  it('explains the precedence of file, environment and flags, and the masking of secrets', () => {
+    const server = section(renderConfiguration(), '## Server configuration');
+    const precedence = section(server, '### Where the settings come from');
+    expect(precedence).toContain('file < environment < flags');
+    for (const flag of ['--config FILE', '--port', '--host', '--workspace', '--insecure-no-auth']) {
+      expect(precedence).toContain(`\`${flag}\``);
+    }
+    const secrets = section(server, '### Secrets and `harness config show`');
+    expect(secrets).toContain('`harness config show`');
+    const [given, shown] = [...secrets.matchAll(/```json\n([\s\S]*?)\n```/g)].map((match) =>
+      JSON.parse(match[1] ?? ''),
+    );
+    const key = given?.apiKeys?.[0]?.key as string;
+    const digest = given?.apiKeys?.[1]?.sha256 as string;
+    expect(key.length).toBeGreaterThanOrEqual(16);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(shown).toEqual({
+      apiKeys: [
+        { tenant: given.apiKeys[0].tenant, key: '********' },
+        { tenant: given.apiKeys[1].tenant, sha256: `${digest.slice(0, 8)}…` },
+      ],
+    });
+    expect(secrets.split(key).length - 1, 'the example key appears once, in the input').toBe(1);
   });
 
   it('documents every built-in tool: its declaration, approval, limits, error codes and a valid example', () => {

@@ -1,16 +1,25 @@
 // Generates the reference documents that must follow the code: docs/errors.md from the table of
-// error codes, docs/configuration.md from the zod schema of the limits, docs/tools.md from the
-// built-in tools themselves (their descriptions, schemas and the declarations a model sees).
+// error codes, docs/configuration.md from the zod schemas of the limits and of the server's
+// configuration (with its environment variables), docs/tools.md from the built-in tools themselves
+// (their descriptions, schemas and the declarations a model sees).
 //
 //   node tools/docs/generate.ts           writes every document that differs
 //   node tools/docs/generate.ts --check   writes nothing; exits 1 naming every document that differs
 //
 // The render functions are pure: the same code always gives the same text, so a test can compare
 // the committed documents with a fresh rendering.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  CONFIG_FILE_VARIABLE,
+  ENVIRONMENT_VARIABLES,
+  LimitsOverrideSchema,
+  maskConfig,
+  ServerConfigSchema,
+} from '../../apps/harness-server/src/config.ts';
 import {
   type AnyTool,
   DEFAULT_LIMITS,
@@ -188,6 +197,10 @@ interface ZodDefLike {
   readonly checks?: readonly { readonly _zod: { readonly def: CheckDefLike } }[];
   readonly entries?: Readonly<Record<string, unknown>>;
   readonly values?: readonly unknown[];
+  /** The fields of an object. */
+  readonly shape?: Readonly<Record<string, ZodLike>>;
+  /** The entries of an array. */
+  readonly element?: ZodLike;
 }
 
 interface CheckDefLike {
@@ -195,6 +208,9 @@ interface CheckDefLike {
   readonly format?: string;
   readonly value?: unknown;
   readonly inclusive?: boolean;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly pattern?: RegExp;
 }
 
 interface ZodLike {
@@ -202,27 +218,49 @@ interface ZodLike {
   readonly description?: string;
 }
 
+/** A field of a zod object without its wrappers, and what the wrappers add. */
+interface UnwrappedField {
+  /** The schema inside the default/optional/nullable/readonly wrappers. */
+  readonly schema: ZodLike;
+  /** The default value, or undefined when the field has none. */
+  readonly defaultValue: unknown;
+  /** `, optional` for an optional field without a default, else empty. */
+  readonly optionalSuffix: string;
+  /** The outermost `.describe()` text, if any. */
+  readonly description: string | undefined;
+}
+
+/** Unwraps default/optional/nullable wrappers (zod 4), remembering what they add. */
+function unwrapField(field: ZodLike): UnwrappedField {
+  let schema = field;
+  let defaultValue: unknown;
+  let optional = false;
+  let description = field.description;
+  for (;;) {
+    const def = schema._zod.def;
+    if (def.type === 'default' || def.type === 'prefault') defaultValue ??= def.defaultValue;
+    else if (def.type === 'optional') optional = true;
+    else if (def.type !== 'nullable' && def.type !== 'readonly') break;
+    if (def.innerType === undefined) break;
+    schema = def.innerType;
+    description ??= schema.description;
+  }
+  const optionalSuffix = optional && defaultValue === undefined ? ', optional' : '';
+  return { schema, defaultValue, optionalSuffix, description };
+}
+
+function isBlank(text: string | undefined): text is undefined {
+  return text === undefined || text.trim() === '';
+}
+
 /** Walks `LimitsSchema.shape` (zod 4) and reads type, range, default and description of each limit. */
 export function describeLimits(): LimitDoc[] {
   return (Object.entries(LimitsSchema.shape) as [keyof Limits, ZodLike][]).map(([key, field]) => {
-    let schema = field;
-    let defaultValue: unknown;
-    let optional = false;
-    let description = field.description;
-    // Unwrap default/optional/nullable wrappers, remembering what they add.
-    for (;;) {
-      const def = schema._zod.def;
-      if (def.type === 'default' || def.type === 'prefault') defaultValue ??= def.defaultValue;
-      else if (def.type === 'optional') optional = true;
-      else if (def.type !== 'nullable' && def.type !== 'readonly') break;
-      if (def.innerType === undefined) break;
-      schema = def.innerType;
-      description ??= schema.description;
-    }
-    if (description === undefined || description.trim() === '') {
+    const { schema, defaultValue, optionalSuffix, description } = unwrapField(field);
+    if (isBlank(description)) {
       throw new Error(`tools/docs/generate.ts: limit ${key} has no .describe() text in LimitsSchema`);
     }
-    const type = describeType(schema) + (optional && defaultValue === undefined ? ', optional' : '');
+    const type = describeType(schema) + optionalSuffix;
     return { key, type, defaultValue, maximum: DEFAULT_MAX_LIMITS[key], description };
   });
 }
@@ -241,6 +279,22 @@ function describeType(schema: ZodLike): string {
         else parts.push(c.check);
       }
       return parts.join(', ');
+    }
+    case 'string': {
+      const parts = ['string'];
+      for (const check of def.checks ?? []) {
+        const c = check._zod.def;
+        if (c.check === 'min_length') parts.push(c.minimum === 1 ? 'non-empty' : `≥ ${c.minimum} characters`);
+        else if (c.check === 'max_length') parts.push(`≤ ${c.maximum} characters`);
+        else if (c.check === 'string_format' && c.format === 'regex') parts.push(`matches \`${String(c.pattern)}\``);
+        else parts.push(c.format ?? c.check);
+      }
+      return parts.join(', ');
+    }
+    case 'array': {
+      if (def.element === undefined) return 'array';
+      const entry = describeType(def.element);
+      return `array of ${entry === 'object' ? 'objects' : entry}`;
     }
     case 'enum':
       return Object.values(def.entries ?? {})
@@ -290,6 +344,238 @@ function refusalExample(limits: readonly LimitDoc[]): { key: string; value: numb
     throw error;
   }
   throw new Error(`tools/docs/generate.ts: resolveLimits accepted ${capped.key} = ${value} above its ceiling`);
+}
+
+/** One setting of the server's configuration as `ServerConfigSchema` declares it. */
+export interface ServerSettingDoc {
+  /** Dotted path in the configuration (`queue.retry.maxAttempts`); `[]` stands for every entry of a list. */
+  readonly key: string;
+  /** What the schema accepts, e.g. `integer, ≥ 0, ≤ 65535`. */
+  readonly type: string;
+  /** The default value, or undefined when the field has none. */
+  readonly defaultValue: unknown;
+  /** The `HARNESS_*` variable that sets it, or undefined when none does. */
+  readonly variable: string | undefined;
+  readonly description: string;
+}
+
+/** A limit as the server sets it: for every run (`limits.*`) and as the ceiling of a request (`maxLimits.*`). */
+export interface ServerLimitDoc {
+  readonly limit: LimitDoc;
+  readonly runKey: string;
+  readonly runVariable: string | undefined;
+  readonly ceilingKey: string;
+  readonly ceilingVariable: string | undefined;
+}
+
+export interface ServerConfigDoc {
+  /** Every setting but the limits, in schema order. */
+  readonly settings: readonly ServerSettingDoc[];
+  /** The `.describe()` texts of the two groups of limits. */
+  readonly limitGroups: { readonly limits: string; readonly maxLimits: string };
+  readonly limits: readonly ServerLimitDoc[];
+}
+
+/** Settings whose entries are documented in a document of their own, with the pointer to it. */
+const DOCUMENTED_ELSEWHERE: Readonly<Record<string, string>> = {
+  'policy.rules': 'The fields of a rule and its conditions: [policy.md](policy.md).',
+};
+
+/** How a variable's value is written, by the kind `ENVIRONMENT_VARIABLES` gives it, when not obvious. */
+const VARIABLE_FORMATS: Readonly<Partial<Record<string, string>>> = {
+  apiKeys: '`tenant:key,…`',
+};
+
+/**
+ * Walks `ServerConfigSchema` (zod 4): nested objects field by field, lists of objects entry field
+ * by entry field; the two groups of limits (`LimitsOverrideSchema`) are gathered per limit. Every
+ * setting gets its `HARNESS_*` variable from `ENVIRONMENT_VARIABLES`, and every variable must name
+ * a setting.
+ */
+export function describeServerConfig(): ServerConfigDoc {
+  const variables = new Map<string, string>();
+  for (const [name, variable] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    const path = variable.path.join('.');
+    const other = variables.get(path);
+    if (other !== undefined) throw new Error(`tools/docs/generate.ts: ${other} and ${name} both set ${path}`);
+    variables.set(path, name);
+  }
+  const used = new Set<string>();
+  const variableOf = (key: string): string | undefined => {
+    const name = variables.get(key);
+    if (name !== undefined) used.add(name);
+    return name;
+  };
+
+  const settings: ServerSettingDoc[] = [];
+  const groups = new Map<string, string>();
+  const walk = (shape: Readonly<Record<string, ZodLike>>, prefix: string): void => {
+    for (const [name, field] of Object.entries(shape)) {
+      const key = `${prefix}${name}`;
+      const { schema, defaultValue, optionalSuffix, description } = unwrapField(field);
+      if (schema === (LimitsOverrideSchema as unknown as ZodLike)) {
+        if (isBlank(description)) throw new Error(`tools/docs/generate.ts: ${key} has no .describe() text`);
+        groups.set(key, description);
+        continue;
+      }
+      const def = schema._zod.def;
+      if (def.type === 'object' && def.shape !== undefined) {
+        walk(def.shape, `${key}.`);
+        continue;
+      }
+      if (isBlank(description)) {
+        throw new Error(`tools/docs/generate.ts: ${key} has no .describe() text in ServerConfigSchema`);
+      }
+      const elsewhere = DOCUMENTED_ELSEWHERE[key];
+      settings.push({
+        key,
+        type: describeType(schema) + optionalSuffix,
+        defaultValue,
+        variable: variableOf(key),
+        description: elsewhere === undefined ? description : `${description} ${elsewhere}`,
+      });
+      const entry = def.element?._zod.def;
+      if (elsewhere === undefined && entry?.type === 'object' && entry.shape !== undefined) {
+        walk(entry.shape, `${key}[].`);
+      }
+    }
+  };
+  walk(ServerConfigSchema.shape as unknown as Record<string, ZodLike>, '');
+
+  const runGroup = groups.get('limits');
+  const ceilingGroup = groups.get('maxLimits');
+  if (runGroup === undefined || ceilingGroup === undefined || groups.size !== 2) {
+    throw new Error(
+      `tools/docs/generate.ts: expected the limit groups limits and maxLimits, found ${[...groups.keys()].join(', ')}`,
+    );
+  }
+  const limits = describeLimits().map((limit) => ({
+    limit,
+    runKey: `limits.${limit.key}`,
+    runVariable: variableOf(`limits.${limit.key}`),
+    ceilingKey: `maxLimits.${limit.key}`,
+    ceilingVariable: variableOf(`maxLimits.${limit.key}`),
+  }));
+
+  const unused = Object.keys(ENVIRONMENT_VARIABLES).filter((name) => !used.has(name));
+  if (unused.length > 0) {
+    throw new Error(`tools/docs/generate.ts: ${unused.join(', ')} set no setting of ServerConfigSchema`);
+  }
+  return { settings, limitGroups: { limits: runGroup, maxLimits: ceilingGroup }, limits };
+}
+
+function variableCell(name: string | undefined): string {
+  if (name === undefined) return '—';
+  const format = VARIABLE_FORMATS[ENVIRONMENT_VARIABLES[name]?.kind ?? ''];
+  return format === undefined ? `\`${name}\`` : `\`${name}\` (${format})`;
+}
+
+/** What `harness config show` prints of two API keys, one given as the key and one as its digest. */
+function maskingExample(): { readonly given: unknown; readonly shown: unknown } {
+  const teamB = 'team-b-example-key-0123456789';
+  const given = [
+    { tenant: 'team-a', key: 'team-a-example-key-0123456789' },
+    { tenant: 'team-b', sha256: createHash('sha256').update(teamB).digest('hex') },
+  ];
+  const config = ServerConfigSchema.parse({ apiKeys: given });
+  const shown = maskConfig({ ...config, host: config.host ?? '0.0.0.0' });
+  return { given: { apiKeys: given }, shown: { apiKeys: shown.apiKeys } };
+}
+
+function renderServerConfiguration(): string[] {
+  const { settings, limitGroups, limits } = describeServerConfig();
+  const masking = maskingExample();
+  return [
+    '## Server configuration',
+    '',
+    'A library user sets limits in code, as above. The server (`harness serve`) reads the same limits,',
+    'with its other settings, from a JSON configuration file and `HARNESS_*` environment variables.',
+    'Both follow one schema, `ServerConfigSchema` of `@script-harness/server`, from which the tables',
+    'below are generated. How to run the server: see',
+    '[the server README](../apps/harness-server/README.md#configuration).',
+    '',
+    '### Where the settings come from',
+    '',
+    'The configuration is built from three sources; each later source wins field by field:',
+    '',
+    `1. the JSON file named by \`--config FILE\` or, without that flag, by \`${CONFIG_FILE_VARIABLE}\`;`,
+    '2. the `HARNESS_*` environment variables of the tables below;',
+    '3. the flags `--port`, `--host`, `--workspace` and `--insecure-no-auth`.',
+    '',
+    'So file < environment < flags. Objects merge key by key (`HARNESS_QUEUE_CONCURRENCY` changes',
+    '`queue.concurrency` and keeps `queue.maxQueued` from the file); lists are replaced whole',
+    "(`HARNESS_API_KEYS` replaces the file's `apiKeys`). A key no source sets takes its default.",
+    '',
+    '- An unknown key in the file and an unknown `HARNESS_*` variable are errors (a misspelt name gets',
+    '  a suggestion), as are values of the wrong type or out of range. Every problem is reported at',
+    '  once, each naming the field and where its value came from, and the server does not start.',
+    '- Boolean variables take `true`, `1`, `yes` or `false`, `0`, `no`; number variables take a',
+    '  decimal number (a whole one where the type says integer); an empty text variable counts as unset.',
+    '- Relative paths (the file, `workspace`, `auditFile`) are relative to the working directory.',
+    '- Between fields: without API keys the server refuses to start unless `insecureNoAuth` is set,',
+    '  and then it binds to 127.0.0.1 only; one key cannot belong to two tenants; `workspace` must be',
+    '  a directory; every limit of a run must lie within its ceiling; `tasks.defaultTimeoutMs` must not',
+    '  exceed `tasks.maxTimeoutMs`, nor `queue.retry.baseDelayMs` exceed `queue.retry.maxDelayMs`.',
+    '',
+    '### Settings',
+    '',
+    'Nested keys are dotted; `apiKeys[].tenant` is a field of each entry of `apiKeys`. A default of',
+    '"—" means the key is unset unless given (the description says what that means); a variable of',
+    '"—" means the key is set in the file only.',
+    '',
+    ...renderTable(
+      ['key', 'type', 'default', 'variable', 'description'],
+      settings.map((setting) => [
+        `\`${setting.key}\``,
+        setting.type,
+        setting.defaultValue === undefined ? '—' : withUnit(setting.key, setting.defaultValue),
+        variableCell(setting.variable),
+        inlineText(setting.description),
+      ]),
+    ),
+    '',
+    '### Limits and ceilings of the server',
+    '',
+    `- \`limits\`: ${inlineText(limitGroups.limits)}`,
+    `- \`maxLimits\`: ${inlineText(limitGroups.maxLimits)}`,
+    '',
+    'Each key accepts what its limit accepts in [Limits](#limits), where the limits are described; the',
+    'defaults are the library\'s. A default ceiling of "—" means none: unless `maxLimits` sets one, a',
+    'request may ask for any value the type allows.',
+    '',
+    ...renderTable(
+      ['limit of every run', 'variable', 'default', 'ceiling of a request', 'variable', 'default'],
+      limits.map(({ limit, runKey, runVariable, ceilingKey, ceilingVariable }) => [
+        `\`${runKey}\``,
+        variableCell(runVariable),
+        limit.defaultValue === undefined ? '—' : withUnit(limit.key, limit.defaultValue),
+        `\`${ceilingKey}\``,
+        variableCell(ceilingVariable),
+        limit.maximum === undefined ? '—' : withUnit(limit.key, limit.maximum),
+      ]),
+    ),
+    '',
+    '### Secrets and `harness config show`',
+    '',
+    '`harness config show` takes the flags of `harness serve` and builds the configuration the same',
+    'way, then prints it as JSON instead of starting the server: defaults filled in, relative paths',
+    'made absolute, the bind address decided. API keys are masked: each `key` is replaced by',
+    '`********` and each `sha256` is cut to its first eight hexadecimal digits, enough to tell the',
+    'entries apart. Nothing else is masked. In a file, prefer `sha256` over `key`, so the file holds no',
+    'usable key.',
+    '',
+    'For example, a file with these API keys:',
+    '',
+    '```json',
+    JSON.stringify(masking.given, null, 2),
+    '```',
+    '',
+    'is shown with:',
+    '',
+    '```json',
+    JSON.stringify(masking.shown, null, 2),
+    '```',
+  ];
 }
 
 export function renderConfiguration(): string {
@@ -373,11 +659,7 @@ export function renderConfiguration(): string {
     'await harness.close();',
     '```',
     '',
-    '## Environment variables and the configuration file',
-    '',
-    'A library user sets limits in code, as above. The server (`harness serve`) reads the same limits,',
-    'with its other settings, from a JSON configuration file and `HARNESS_*` environment variables:',
-    'see [the server README](../apps/harness-server/README.md#configuration).',
+    ...renderServerConfiguration(),
   );
   return `${out.join('\n')}\n`;
 }
@@ -887,7 +1169,7 @@ export function renderToolReference(): string {
       `  (default ${limits.maxConcurrentToolCalls}); arguments up to \`maxToolArgsBytes\` (default ${formatLimit({ what: '', value: limits.maxToolArgsBytes, unit: 'bytes' })}), validated against the`,
       '  input schema (inputs are strict objects: an unknown key is an error);',
       '- the policy decides `allow`, `deny` or `ask` (see [Policy](policy.md)); an `ask` holds the call',
-      "  until a person decides, and the wait counts against the script's deadline;",
+      "  until a person decides or the approval times out, and the script's clock stands still meanwhile;",
       `- a result is at most \`maxToolOutputBytes\` as JSON (default ${formatLimit({ what: '', value: limits.maxToolOutputBytes, unit: 'bytes' })}); the tools that return text cut it to fit`,
       '  and say so with `truncated: true`.',
       '',

@@ -59,7 +59,10 @@ export const ServerConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(8080).describe('TCP port; 0 picks a free one.'),
   host: z.string().min(1).optional().describe('Address to bind; default 0.0.0.0, or 127.0.0.1 with insecureNoAuth.'),
   insecureNoAuth: z.boolean().default(false).describe('Run without API keys; the server then binds to 127.0.0.1 only.'),
-  apiKeys: z.array(ApiKeySchema).default([]).describe('Bearer tokens accepted on /v1/*, one tenant each.'),
+  apiKeys: z
+    .array(ApiKeySchema)
+    .default([])
+    .describe('Bearer tokens accepted on `/v1/*`, one tenant each; an entry gives exactly one of `key` and `sha256`.'),
   metricsAuth: z.boolean().default(false).describe('Require an API key on /metrics.'),
   bodyLimitBytes: z
     .number()
@@ -68,7 +71,10 @@ export const ServerConfigSchema = z.strictObject({
     .max(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest request body; larger ones are refused with 413.'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Least severe level that is logged; `silent` logs nothing.'),
   runtime: z
     .strictObject({
       mode: z.enum(['pool', 'inline']).default('pool').describe('QuickJS in worker threads (pool) or inline.'),
@@ -89,9 +95,24 @@ export const ServerConfigSchema = z.strictObject({
       retryAfterSeconds: z.number().int().min(1).max(3600).default(1).describe('Retry-After of a 503.'),
       retry: z
         .strictObject({
-          maxAttempts: z.number().int().min(1).max(10).default(3),
-          baseDelayMs: z.number().int().min(0).max(60_000).default(100),
-          maxDelayMs: z.number().int().min(0).max(600_000).default(5_000),
+          maxAttempts: z
+            .number()
+            .int()
+            .min(1)
+            .max(10)
+            .default(3)
+            .describe(
+              'Attempts in all, the first included, of a run that failed retryably (e.g. its worker crashed) ' +
+                'before any tool call; script faults are never retried.',
+            ),
+          baseDelayMs: z
+            .number()
+            .int()
+            .min(0)
+            .max(60_000)
+            .default(100)
+            .describe('Delay before the first retry, doubling for each further one (with jitter: half to all of it).'),
+          maxDelayMs: z.number().int().min(0).max(600_000).default(5_000).describe('Longest delay before a retry.'),
         })
         .prefault({})
         .describe('Retries of scripts whose worker crashed before any tool call; script faults never retry.'),
@@ -99,8 +120,18 @@ export const ServerConfigSchema = z.strictObject({
     .prefault({}),
   rateLimit: z
     .strictObject({
-      max: z.number().int().min(1).default(600).describe('Requests per API key per window.'),
-      timeWindowMs: z.number().int().min(1000).default(60_000),
+      max: z
+        .number()
+        .int()
+        .min(1)
+        .default(600)
+        .describe('Requests to `/v1/*` per tenant (all its API keys together) per window; more are refused with 429.'),
+      timeWindowMs: z
+        .number()
+        .int()
+        .min(1000)
+        .default(60_000)
+        .describe('Length of the window `rateLimit.max` counts over.'),
     })
     .prefault({}),
   limits: LimitsOverrideSchema.default({}).describe('Limits of every run (unset keys keep their defaults).'),
@@ -122,16 +153,44 @@ export const ServerConfigSchema = z.strictObject({
     .prefault({}),
   tasks: z
     .strictObject({
-      maxLivePerTenant: z.number().int().min(1).max(10_000).default(8),
-      defaultTimeoutMs: z.number().int().min(1).default(300_000),
-      maxTimeoutMs: z.number().int().min(1).default(3_600_000),
+      maxLivePerTenant: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(8)
+        .describe('Queued or running detached tasks (`spawn.*`) one tenant may have.'),
+      defaultTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .default(300_000)
+        .describe('Deadline of a task when the script gives none.'),
+      maxTimeoutMs: z.number().int().min(1).default(3_600_000).describe('Longest deadline a script may give a task.'),
     })
     .prefault({}),
   policy: z
-    .strictObject({ rules: z.array(PolicyRuleSchema).default([]) })
+    .strictObject({
+      rules: z
+        .array(PolicyRuleSchema)
+        .default([])
+        .describe(
+          "The operator's rules, in order: the first that matches a call decides; if none does, the default rules do.",
+        ),
+    })
     .prefault({})
     .describe('Ordered allow/deny/ask rules before the defaults (see docs/policy.md).'),
-  approvals: z.strictObject({ timeoutMs: z.number().int().min(1).max(86_400_000).default(120_000) }).prefault({}),
+  approvals: z
+    .strictObject({
+      timeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(86_400_000)
+        .default(120_000)
+        .describe('How long a held call waits for a decision before it fails with `APPROVAL_TIMEOUT`.'),
+    })
+    .prefault({}),
   auditFile: z.string().min(1).optional().describe('JSON-lines audit log of every policy decision and approval.'),
 });
 
