@@ -3,7 +3,14 @@
  * bridge under limits and policy, and returns a `ScriptResult` as data. Script faults never throw.
  */
 import { randomUUID } from 'node:crypto';
-import { type ErrorCode, errorData, HarnessError, type HarnessErrorData, toErrorData } from './errors.ts';
+import {
+  type ErrorCode,
+  errorData,
+  HarnessError,
+  type HarnessErrorData,
+  redactHostPaths,
+  toErrorData,
+} from './errors.ts';
 import {
   DEFAULT_MAX_LIMITS,
   formatIssues,
@@ -729,7 +736,7 @@ function truncate(text: string, maxBytes: number): string {
   const marker = '…[truncated]';
   return (
     Buffer.from(text, 'utf8')
-      .subarray(0, maxBytes - marker.length)
+      .subarray(0, maxBytes - Buffer.byteLength(marker))
       .toString('utf8')
       .replace(/\uFFFD$/, '') + marker
   );
@@ -750,7 +757,7 @@ export function toPlainJson(value: unknown): string | undefined {
   } catch (error) {
     throw new HarnessError(
       'SERIALIZATION',
-      `a tool result is not plain JSON data (${error instanceof Error ? error.message.split('\n')[0] : 'unknown'})`,
+      `a tool result is not plain JSON data (${error instanceof Error ? redactHostPaths(error.message.split('\n')[0] ?? '') : 'unknown'})`,
     );
   }
 }

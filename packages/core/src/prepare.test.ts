@@ -73,4 +73,11 @@ describe('prepareScript', () => {
       { numRuns: 1_000 },
     );
   });
+
+  it('S58: a bracket bomb is refused as SYNTAX_ERROR before any parser recurses, and preparing goes on working (threat 38)', () => {
+    const bomb = `return ${'('.repeat(5000)}1${')'.repeat(5000)};`;
+    expect(prepare(bomb)).toMatchObject({ ok: false, error: { code: 'SYNTAX_ERROR' } });
+    expect(prepare(`return ${'['.repeat(400)}${']'.repeat(400)};`).ok).toBe(true);
+    expect(prepare('const x: number = 1; return x;').ok).toBe(true);
+  });
 });

@@ -6,8 +6,9 @@
  * The static report is a courtesy to the model (a clear message before anything runs). The sandbox
  * is safe without it: nothing here is a security boundary.
  */
+
+import { createRequire } from 'node:module';
 import { parse as acornParse, type Node } from 'acorn';
-import { transformSync } from 'amaro';
 import { type ErrorCode, errorData, type HarnessErrorData } from './errors.ts';
 
 export type ScriptLanguage = 'ts' | 'js';
@@ -54,6 +55,46 @@ const NEEDS_AST_CHECK = /require|import|eval|Function|\\u/;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** Deepest bracket nesting a script may have; real scripts stay far below it. */
+const MAX_NESTING = 500;
+
+function maxBracketDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if ((c === 41 || c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return max;
+}
+
+const requireFromHere = createRequire(import.meta.url);
+type Amaro = { transformSync(code: string, options: { mode: 'strip-only' }): { code: string } };
+let amaro = requireFromHere('amaro') as Amaro;
+
+/**
+ * Strips types with amaro (swc in WebAssembly). A failure that is not a syntax report (a trap or a
+ * stack exhaustion inside the WebAssembly instance) leaves that instance unusable, so the module
+ * is loaded afresh for the next script; the failure itself is reported as a syntax error.
+ */
+function stripTypes(wrapped: string): string {
+  try {
+    return amaro.transformSync(wrapped, { mode: 'strip-only' }).code;
+  } catch (error) {
+    if (typeof (error as { code?: unknown } | null)?.code !== 'string') {
+      const entry = requireFromHere.resolve('amaro');
+      const packageDir = entry.slice(0, entry.lastIndexOf('dist'));
+      for (const key of Object.keys(requireFromHere.cache)) {
+        if (key.startsWith(packageDir)) delete requireFromHere.cache[key];
+      }
+      amaro = requireFromHere('amaro') as Amaro;
+    }
+    throw error;
+  }
+}
+
 export function prepareScript(source: string | Uint8Array, options: PrepareOptions): PrepareResult {
   const language = options.language ?? 'ts';
   let text: string;
@@ -76,12 +117,18 @@ export function prepareScript(source: string | Uint8Array, options: PrepareOptio
     if (bytes > options.maxSourceBytes) return tooLarge(bytes, options.maxSourceBytes);
   }
   if (text.includes('\0')) return failure('INVALID_ENCODING', 'the script contains NUL characters');
+  const depth = maxBracketDepth(text);
+  if (depth > MAX_NESTING) {
+    // Parsers recurse per level; a bracket bomb must not exhaust the host's stack (or the
+    // type stripper's WebAssembly stack) before the sandbox is even involved.
+    return failure('SYNTAX_ERROR', `the script nests brackets ${depth} levels deep; the maximum is ${MAX_NESTING}`);
+  }
 
   const wrapped = WRAP_PREFIX + text + WRAP_SUFFIX;
   let code = wrapped;
   if (language === 'ts') {
     try {
-      code = transformSync(wrapped, { mode: 'strip-only' }).code;
+      code = stripTypes(wrapped);
     } catch (error) {
       return stripFailure(error);
     }
