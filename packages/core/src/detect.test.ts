@@ -103,4 +103,15 @@ describe('detectScripts', () => {
     const text = `${'a'.repeat(2_000_000)}<tool-calls>return 1</tool-calls>`;
     expect(kinds(text)).toEqual(['text', 'script']);
   });
+
+  it('a fence after an unclosed nested block does not overlap the malformed region (found by the fuzzer)', () => {
+    const text = '<tool-calls>a<tool-calls>\n```js tool-calls';
+    const segments = detectScripts(text);
+    let last = 0;
+    for (const segment of segments) {
+      expect(segment.start).toBeGreaterThanOrEqual(last);
+      last = segment.end;
+    }
+    expect(segments.map((segment) => segment.type)).toEqual(['malformed']);
+  });
 });

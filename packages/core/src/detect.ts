@@ -63,7 +63,8 @@ export function detectScripts(text: string): MessageSegment[] {
     const line = text.slice(lineStart, lineEnd);
 
     if (tag === undefined) {
-      const fenceMatch = FENCE_LINE.exec(line);
+      // A line that begins inside an already consumed (malformed) region cannot open or close a fence.
+      const fenceMatch = lineStart >= textStart ? FENCE_LINE.exec(line) : null;
       if (fence !== undefined) {
         // Inside a fence: only its closing line matters.
         if (fenceMatch !== null && (fenceMatch[2] ?? '') === '' && isClosing(fenceMatch[1] as string, fence.marker)) {
