@@ -33,7 +33,8 @@ const OPEN_TAG = '<tool-calls>';
 const CLOSE_TAG = '</tool-calls>';
 const OPEN_THINKING = '<thinking>';
 const CLOSE_THINKING = '</thinking>';
-const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})[ \t]*([^\n`]*?)[ \t]*$/;
+// One greedy class per part and an anchored end: linear on any line (no backtracking blow-up).
+const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})([^\n`]*)$/;
 const SCRIPT_INFO = /^(ts|typescript|js|javascript)[ \t]+tool-calls$/i;
 const TAG = /<\/?(?:tool-calls|thinking)>/g;
 
@@ -67,7 +68,11 @@ export function detectScripts(text: string): MessageSegment[] {
       const fenceMatch = lineStart >= textStart ? FENCE_LINE.exec(line) : null;
       if (fence !== undefined) {
         // Inside a fence: only its closing line matters.
-        if (fenceMatch !== null && (fenceMatch[2] ?? '') === '' && isClosing(fenceMatch[1] as string, fence.marker)) {
+        if (
+          fenceMatch !== null &&
+          (fenceMatch[2] ?? '').trim() === '' &&
+          isClosing(fenceMatch[1] as string, fence.marker)
+        ) {
           if (fence.script !== undefined) {
             flushText(fence.start);
             segments.push({
@@ -86,7 +91,7 @@ export function detectScripts(text: string): MessageSegment[] {
         continue;
       }
       if (fenceMatch !== null) {
-        const info = SCRIPT_INFO.exec(fenceMatch[2] ?? '');
+        const info = SCRIPT_INFO.exec((fenceMatch[2] ?? '').trim());
         fence = {
           marker: fenceMatch[1] as string,
           script: info === null ? undefined : languageOf(info[1] as string),
@@ -194,11 +199,19 @@ function languageOf(info: string): ScriptLanguage {
 
 /** `<tool-calls>` content may be wrapped in a fence; the fence's language wins. */
 function unwrapFence(content: string): { source: string; language: ScriptLanguage } {
+  // Read line by line rather than with one regular expression: a long first line must not make
+  // matching quadratic (the fuzzer found one that did).
   const trimmed = content.trim();
-  const match = /^(`{3,}|~{3,})[ \t]*([A-Za-z]*)[^\n]*\n([\s\S]*?)\n?[ \t]*\1[ \t]*$/.exec(trimmed);
-  if (match === null) return { source: stripBlankEdges(content), language: 'ts' };
-  const info = (match[2] ?? '').toLowerCase();
-  return { source: match[3] ?? '', language: info === 'js' || info === 'javascript' ? 'js' : 'ts' };
+  const firstBreak = trimmed.indexOf('\n');
+  const lastBreak = trimmed.lastIndexOf('\n');
+  const opening = firstBreak === -1 ? undefined : /^(`{3,}|~{3,})/.exec(trimmed.slice(0, firstBreak));
+  const closing = trimmed.slice(lastBreak + 1).trim();
+  if (opening === undefined || opening === null || closing !== opening[1]) {
+    return { source: stripBlankEdges(content), language: 'ts' };
+  }
+  const info = (/^[A-Za-z]*/.exec(trimmed.slice(opening[0].length, firstBreak).trim())?.[0] ?? '').toLowerCase();
+  const source = lastBreak > firstBreak ? trimmed.slice(firstBreak + 1, lastBreak) : '';
+  return { source, language: info === 'js' || info === 'javascript' ? 'js' : 'ts' };
 }
 
 /** Drops the blank line right after the opening tag and before the closing one; keeps indentation. */

@@ -12,7 +12,9 @@ import type {
   SandboxLimits,
 } from '@script-harness/core';
 import {
+  type CustomizeVariantOptions,
   newQuickJSWASMModuleFromVariant,
+  newVariant,
   type QuickJSContext,
   type QuickJSDeferredPromise,
   type QuickJSHandle,
@@ -30,12 +32,34 @@ const variant = releaseSyncVariant as unknown as QuickJSSyncVariant;
  * thread's native stack inside the engine (deep recursion in a native builtin such as
  * `JSON.stringify`), the WebAssembly instance is left mid-call and cannot be trusted again: it is
  * marked poisoned, abandoned without disposal, and the next sandbox loads a fresh module.
+ *
+ * The holder also owns the module's WebAssembly memory and caps its growth. QuickJS's own memory
+ * limit cannot see the size of blocks in this build (`malloc_usable_size` is unavailable under
+ * WebAssembly), so it only refuses single allocations larger than the limit: many smaller ones
+ * (typed arrays, strings, array storage) would grow the memory up to its 2 GiB maximum. Memory may
+ * grow only while it stays within the limits of the sandboxes alive on the module plus headroom;
+ * past that, allocation fails inside QuickJS and the script ends as MEMORY_LIMIT.
  */
 export class QuickJSModuleHolder {
   #module: QuickJSWASMModule | undefined;
   #loading: Promise<QuickJSWASMModule> | undefined;
+  /** Memory limits (plus headroom) of the sandboxes alive on this thread. */
+  #reserved = 0;
+  #memory: WasmMemory | undefined;
+  /** How many times growth was refused; an engine fault right after one is an out-of-memory. */
+  refusals = 0;
   /** How many times the module was replaced after a fault. */
   replacements = 0;
+
+  /** Counts a sandbox's memory limit towards the growth budget until the returned function is called. */
+  reserve(bytes: number): () => void {
+    this.#reserved += bytes;
+    let released = false;
+    return () => {
+      if (!released) this.#reserved -= bytes;
+      released = true;
+    };
+  }
 
   /** The current module, synchronously, when one is loaded and healthy. */
   get ready(): QuickJSWASMModule | undefined {
@@ -44,12 +68,26 @@ export class QuickJSModuleHolder {
 
   async get(): Promise<QuickJSWASMModule> {
     if (this.#module !== undefined) return this.#module;
-    this.#loading ??= newQuickJSWASMModuleFromVariant(variant).then((module) => {
-      this.#module = module;
-      this.#loading = undefined;
-      return module;
-    });
+    if (this.#loading === undefined) {
+      const memory = boundedMemory(
+        () => MODULE_HEADROOM_BYTES + this.#reserved,
+        () => this.refusals++,
+      );
+      this.#loading = newQuickJSWASMModuleFromVariant(
+        newVariant(variant, { wasmMemory: memory as unknown as CustomizeVariantOptions['wasmMemory'] }),
+      ).then((module) => {
+        this.#module = module;
+        this.#memory = memory;
+        this.#loading = undefined;
+        return module;
+      });
+    }
     return this.#loading;
+  }
+
+  /** Size of the current module's WebAssembly memory: it only grows, so growth is a cheap signal. */
+  get memoryBytes(): number {
+    return this.#memory?.buffer.byteLength ?? 0;
   }
 
   poison(module: QuickJSWASMModule): void {
@@ -96,7 +134,49 @@ function scriptFrames(stack: string | undefined, lineOffset: number): ScriptFram
   return frames;
 }
 
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const WebAssemblyMemory = (
+  globalThis as unknown as {
+    WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory };
+  }
+).WebAssembly.Memory;
+
+const OVER_BUDGET = 'the sandboxes on this thread reached their memory limits';
+
+/** A memory for one module that refuses to grow past `budget()` bytes. */
+function boundedMemory(budget: () => number, refused: () => void): WasmMemory {
+  const memory = new WebAssemblyMemory({ initial: WASM_INITIAL_BYTES / WASM_PAGE_BYTES, maximum: WASM_MAX_PAGES });
+  const grow = memory.grow.bind(memory);
+  // The module grows its memory through this method and treats a throw as "no more memory".
+  Object.defineProperty(memory, 'grow', {
+    value: (pages: number) => {
+      // Thrown on every refused allocation: a constant, not an Error (capturing a stack each time is slow).
+      if (memory.buffer.byteLength + pages * WASM_PAGE_BYTES > budget()) {
+        refused();
+        throw OVER_BUDGET;
+      }
+      return grow(pages);
+    },
+  });
+  return memory;
+}
+
 const SCRIPT_FILENAME = 'script.ts';
+const WASM_PAGE_BYTES = 64 * 1024;
+/** The module's initial memory (its data, stack and first heap) and its own maximum (2 GiB). */
+const WASM_INITIAL_BYTES = 16 * 1024 * 1024;
+const WASM_MAX_PAGES = 32 * 1024;
+/** Room for the module, its runtimes and contexts, on top of the sandboxes' limits. */
+const MODULE_HEADROOM_BYTES = WASM_INITIAL_BYTES + 8 * 1024 * 1024;
+/** Promise jobs run between two checks of the deadline. */
+const JOB_BATCH = 1024;
+/** How often a running script's memory is measured exactly (it costs about 15 ns per object). */
+const MEMORY_CHECK_MS = 50;
+/** A runtime and its context before the script allocates anything. */
+const RUNTIME_OVERHEAD_BYTES = 1024 * 1024;
 const VALUE_PREFIX = '{"ok":true,"value":';
 const DESCRIBE_HEADROOM_BYTES = 4 * 1024 * 1024;
 
@@ -112,19 +192,43 @@ export async function runInFreshContext(
   bridge: HostBridge,
   signal: AbortSignal,
 ): Promise<RunOutcome> {
-  const runtime = module.newRuntime();
+  const release = holder.reserve(limits.memoryBytes + DESCRIBE_HEADROOM_BYTES + RUNTIME_OVERHEAD_BYTES);
+  let runtime: QuickJSRuntime;
+  let context: QuickJSContext;
+  try {
+    runtime = module.newRuntime();
+    context = runtime.newContext();
+  } catch (error) {
+    release();
+    throw error;
+  }
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(limits.stackBytes);
   let deadline = Date.now() + request.timeoutMs;
   let heldSince: number | undefined;
   let interrupted = false;
+  let overMemory = false;
+  let nextMemoryCheck = Date.now() + MEMORY_CHECK_MS;
+  let checkedMemoryBytes = holder.memoryBytes;
   runtime.setInterruptHandler(() => {
-    if (signal.aborted || (heldSince === undefined && Date.now() > deadline)) interrupted = true;
+    if (interrupted) return true;
+    const now = Date.now();
+    if (signal.aborted || (heldSince === undefined && now > deadline)) interrupted = true;
+    else if (now >= nextMemoryCheck || holder.memoryBytes > checkedMemoryBytes) {
+      // QuickJS's own limit misses most allocations in this build (see QuickJSModuleHolder): measure,
+      // now and then and whenever the module's memory grew.
+      const used = memoryInUse(runtime, context);
+      // Measuring walks every object: the next measurement waits long enough to keep it cheap.
+      nextMemoryCheck = Date.now() + Math.max(MEMORY_CHECK_MS, (Date.now() - now) * 20);
+      checkedMemoryBytes = holder.memoryBytes;
+      overMemory = interrupted = used > limits.memoryBytes;
+    }
     return interrupted;
   });
-  const context = runtime.newContext();
   const pending = new Set<QuickJSDeferredPromise>();
   let disposed = false;
+  /** Set once the script has failed and its error is being read. */
+  let ended = false;
   let poisoned = false;
   let wake: (() => void) | undefined;
   const handles: QuickJSHandle[] = [];
@@ -149,7 +253,7 @@ export async function runInFreshContext(
   };
 
   const classify = (fallback: GuestErrorInfo['code'], name: string, message: string): GuestErrorInfo['code'] => {
-    if (interrupted) return signal.aborted ? abortCode(signal) : 'TIMEOUT';
+    if (interrupted) return overMemory ? 'MEMORY_LIMIT' : signal.aborted ? abortCode(signal) : 'TIMEOUT';
     if (name === 'InternalError' && message === 'out of memory') return 'MEMORY_LIMIT';
     // When QuickJS runs out of memory while building the "out of memory" error itself (many small
     // allocations filled the heap to the last byte), the exception it leaves is a bare null.
@@ -164,11 +268,24 @@ export async function runInFreshContext(
     ok: false,
     error: { code: 'TIMEOUT', message: timeoutMessage(request.timeoutMs) },
   });
+  /** Why the interrupt handler stopped the script: memory, cancellation, or the deadline. */
+  const interruptedOutcome = (): RunOutcome => {
+    const code = classify('TIMEOUT', '', '');
+    return { ok: false, error: { code, message: describeMessage(code, '', abortMessage(signal), request.timeoutMs) } };
+  };
 
+  // Refusals of memory growth seen before the current stretch of engine work (only this script runs
+  // in the engine between two awaits, so a refusal after this mark was its own).
+  let refusalsBefore = holder.refusals;
   try {
     const hostCall = track(
       context.newFunction('hostCall', (idHandle, nameHandle, argsHandle) => {
         const deferred = context.newPromise();
+        if (ended) {
+          pending.add(deferred);
+          settle(deferred, '{"ok":false,"error":{"code":"CANCELLED","message":"the script has ended"}}');
+          return deferred.handle;
+        }
         try {
           const callId = context.getNumber(idHandle);
           const name = context.getString(nameHandle);
@@ -190,6 +307,7 @@ export async function runInFreshContext(
     );
     const hostEmit = track(
       context.newFunction('hostEmit', (kindHandle, levelHandle, textHandle) => {
+        if (ended) return;
         try {
           const kind = context.getString(kindHandle) === 'progress' ? 'progress' : 'console';
           bridge.emit(kind, context.getString(levelHandle), context.getString(textHandle));
@@ -220,7 +338,13 @@ export async function runInFreshContext(
         return undefined;
       }
       const partFactory = track(compiledPart.value);
-      const data = track(context.newString(part === 'tools' ? JSON.stringify(request.toolNames) : request.contextJson));
+      const data = track(
+        context.newString(
+          part === 'tools'
+            ? JSON.stringify({ names: request.toolNames, budget: toolCallBudget(request.contextJson) })
+            : request.contextJson,
+        ),
+      );
       const made = context.callFunction(
         partFactory,
         context.undefined,
@@ -237,9 +361,15 @@ export async function runInFreshContext(
     };
     const hostLoad = track(
       context.newFunction('hostLoad', (nameHandle, capsHandle) => {
-        const name = context.getString(nameHandle);
-        const exports = loadPart(name === 'console' || name === 'context' ? 'io' : 'tools', capsHandle);
-        return exports === undefined ? context.undefined : context.getProp(exports, name);
+        // Called from wherever the script first reads the global, possibly at the edge of the stack:
+        // a failure here is the script's (the getter reports it and retries on next use), never the host's.
+        try {
+          const name = context.getString(nameHandle);
+          const exports = loadPart(name === 'console' || name === 'context' ? 'io' : 'tools', capsHandle);
+          return exports === undefined ? context.undefined : context.getProp(exports, name);
+        } catch {
+          return context.undefined;
+        }
       }),
     );
 
@@ -247,7 +377,7 @@ export async function runInFreshContext(
     if (glueResult.error) {
       glueResult.error.dispose();
       return interrupted
-        ? timeoutOutcome()
+        ? interruptedOutcome()
         : { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
     }
     const factory = track(glueResult.value);
@@ -256,7 +386,7 @@ export async function runInFreshContext(
     if (bootResult.error) {
       bootResult.error.dispose();
       return interrupted
-        ? timeoutOutcome()
+        ? interruptedOutcome()
         : { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
     }
     const runFn = track(bootResult.value);
@@ -291,7 +421,9 @@ export async function runInFreshContext(
     };
     // Compiled on the failure path only; see DESCRIBE_SOURCE.
     const describeHandle = (handle: QuickJSHandle, fallback: GuestErrorInfo['code']): RunOutcome => {
-      if (interrupted) return timeoutOutcome();
+      if (interrupted) return interruptedOutcome();
+      // Reading the error may run code of the script (Proxy traps): from here on it reaches nothing.
+      ended = true;
       // The script is over; give the error reader headroom in case the failure was running out of memory.
       runtime.setMemoryLimit(limits.memoryBytes + DESCRIBE_HEADROOM_BYTES);
       const compiledDescribe = context.evalCode(DESCRIBE_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
@@ -334,13 +466,18 @@ export async function runInFreshContext(
     const resultPromise = track(started.value);
 
     for (;;) {
-      const jobs = runtime.executePendingJobs();
+      // In batches: an interrupted job only rejects its own promise, so a script that keeps queueing
+      // jobs would keep one unbounded call busy long past its deadline.
+      const jobs = runtime.executePendingJobs(JOB_BATCH);
+      if (heldSince === undefined && Date.now() > deadline) interrupted = true;
       if (jobs.error) {
         const outcome = describeHandle(jobs.error, 'GUEST_ERROR');
         jobs.error.dispose();
         return outcome;
       }
-      if (interrupted) return timeoutOutcome();
+      if (interrupted) return interruptedOutcome();
+      // The deadline covers every job the script queued, including those after its return value.
+      if (runtime.hasPendingJob()) continue;
       const state = context.getPromiseState(resultPromise);
       if (state.type === 'fulfilled') {
         const text = context.typeof(state.value) === 'string' ? context.getString(state.value) : '';
@@ -383,6 +520,7 @@ export async function runInFreshContext(
       });
       if (signal.aborted) return { ok: false, error: { code: abortCode(signal), message: abortMessage(signal) } };
       if (heldSince === undefined && Date.now() >= deadline && pending.size > 0) return timeoutOutcome();
+      refusalsBefore = holder.refusals;
     }
   } catch (error) {
     // The engine itself failed mid-call (never a script fault the engine could report): the
@@ -395,26 +533,59 @@ export async function runInFreshContext(
         error: { code: 'STACK_OVERFLOW', message: 'the script overflowed the stack (recursion too deep)' },
       };
     }
-    return interrupted
-      ? timeoutOutcome()
-      : { ok: false, error: { code: 'INTERNAL', message: 'the QuickJS runtime failed while running the script' } };
+    if (interrupted) return interruptedOutcome();
+    // QuickJS can fail an internal check when it runs out of memory inside promise jobs.
+    if (holder.refusals > refusalsBefore) {
+      return { ok: false, error: { code: 'MEMORY_LIMIT', message: describeMessage('MEMORY_LIMIT', '', '', 0) } };
+    }
+    return { ok: false, error: { code: 'INTERNAL', message: 'the QuickJS runtime failed while running the script' } };
   } finally {
     disposed = true;
     if (!poisoned) {
       for (const deferred of pending) deferred.dispose();
       for (const handle of handles) if (handle.alive) handle.dispose();
-      disposeQuietly(context, runtime);
+      // A runtime the engine could not free keeps its memory inside the module: replace the module.
+      if (!disposeQuietly(context, runtime)) holder.poison(module);
     }
     pending.clear();
+    release();
   }
 }
 
-function disposeQuietly(context: QuickJSContext, runtime: QuickJSRuntime): void {
+/** Bytes the runtime's objects, strings, buffers and code take, computed by walking them. */
+function memoryInUse(runtime: QuickJSRuntime, context: QuickJSContext): number {
+  try {
+    const usage = runtime.computeMemoryUsage();
+    const used = context.getProp(usage, 'memory_used_size');
+    try {
+      return context.getNumber(used);
+    } finally {
+      used.dispose();
+      usage.dispose();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** The tool-call budget the harness announces in `context.limits.maxToolCalls`, if any. */
+function toolCallBudget(contextJson: string): number | undefined {
+  try {
+    const budget = (JSON.parse(contextJson) as { limits?: { maxToolCalls?: unknown } } | null)?.limits?.maxToolCalls;
+    return typeof budget === 'number' && Number.isSafeInteger(budget) && budget >= 0 ? budget : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** False when disposal failed inside the engine (after an out-of-memory, or an engine assertion). */
+function disposeQuietly(context: QuickJSContext, runtime: QuickJSRuntime): boolean {
   try {
     context.dispose();
     runtime.dispose();
+    return true;
   } catch {
-    // Disposal after an out-of-memory can fail inside the engine; the runtime is dropped either way.
+    return false;
   }
 }
 

@@ -33,7 +33,9 @@ export const REMOVED_GLOBALS = [
 
 /**
  * `(hostLoad, capsJson) => run`. `hostLoad(name, capsJson)` returns the value of an injected
- * global; `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
+ * global (undefined when its part could not be compiled because the script was at its stack or
+ * memory limit: the getter then throws, caches nothing, and compiles the part again on next use);
+ * `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
  * `{"ok":true,"value":<json>}`, or to a described failure.
  */
 export const BOOT_SOURCE = `(function (hostLoad, capsJson) {
@@ -57,7 +59,12 @@ for (const name of O.getOwnPropertyNames(G)) {
 }
 const loaded = O.create(null);
 for (const name of ${JSON.stringify(INJECTED_GLOBALS)}) {
-  define(G, name, { get: freeze(function () { return name in loaded ? loaded[name] : (loaded[name] = hostLoad(name, capsJson)); }) });
+  define(G, name, { get: freeze(function () {
+    if (name in loaded) return loaded[name];
+    const v = hostLoad(name, capsJson);
+    if (v === undefined) throw new RangeError(name + ' is unavailable at the stack or memory limit');
+    return (loaded[name] = v);
+  }) });
 }
 freeze(G);
 const maxChars = JSON.parse(capsJson).outputChars;
@@ -81,10 +88,17 @@ return function run(fn) {
  * and the global object itself, so nothing they rely on can have been replaced.
  */
 
-/** `(hostCall, toolNamesJson, capsJson) => { tools, ToolError, ApprovalDeniedError }` */
-export const TOOLS_SOURCE = `(function (hostCall, toolNamesJson, capsJson) {
+/**
+ * `(hostCall, toolsJson, capsJson) => { tools, ToolError, ApprovalDeniedError }`; `toolsJson` is
+ * `{"names":[…],"budget":N}`. The host refuses calls over the budget; past the budget plus a margin
+ * (for calls the host does not count, such as unknown names) the glue refuses them itself, so a
+ * flood of calls never crosses to the host (and is refused cheaply: no stack, no serialisation).
+ * Names longer than any tool's never cross either: the host would spend time suggesting names.
+ */
+export const TOOLS_SOURCE = `(function (hostCall, toolsJson, capsJson) {
 'use strict';
 const maxArgs = JSON.parse(capsJson).toolArgsChars, freeze = Object.freeze, define = Object.defineProperty;
+const spec = JSON.parse(toolsJson), budget = spec.budget;
 function deepFreeze(v) {
   if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) { freeze(v); for (const k of Reflect.ownKeys(v)) deepFreeze(v[k]); }
   return v;
@@ -102,9 +116,11 @@ class ApprovalDeniedError extends ToolError {}
 define(ApprovalDeniedError.prototype, 'name', { value: 'ApprovalDeniedError' });
 let callCount = 0;
 function callTool(name, args) {
+  if (budget !== undefined && callCount >= budget + 64) return Promise.reject(new ToolError('TOOL_BUDGET', 'the script made more than ' + budget + ' tool calls', { maxToolCalls: budget }, ''));
   let json;
   try { json = args === undefined ? '' : JSON.stringify(args); } catch (e) {}
   const stack = new Error().stack;
+  if (name.length > 1000) return Promise.reject(new ToolError('TOOL_NOT_FOUND', 'tools.' + name.slice(0, 64) + '… does not exist', undefined, stack));
   if (json === undefined) return Promise.reject(new ToolError('SERIALIZATION', 'arguments of tools.' + name + ' must be JSON-compatible data', undefined, stack));
   if (json.length > maxArgs) return Promise.reject(new ToolError('TOOL_VALIDATION', 'arguments of tools.' + name + ' are larger than ' + maxArgs + ' bytes', undefined, stack));
   return hostCall(++callCount, name, json).then(function (replyJson) {
@@ -126,7 +142,7 @@ function namespace(prefix, tree) {
   });
 }
 const tree = Object.create(null);
-for (const name of JSON.parse(toolNamesJson)) {
+for (const name of spec.names) {
   const parts = name.split('.');
   let node = tree;
   for (let i = 0; i < parts.length - 1; i++) node = Object.hasOwn(node, parts[i]) ? node[parts[i]] : (node[parts[i]] = Object.create(null));
@@ -184,7 +200,8 @@ try {
     name = read(error, 'name') ?? 'Error';
     message = read(error, 'message') ?? '';
     stack = read(error, 'stack');
-    if (ToolErrorClass !== undefined && error instanceof ToolErrorClass) code = read(error, 'code');
+    // Not instanceof: that would consult Symbol.hasInstance, which the script may have redefined on Error.
+    try { for (let p = Object.getPrototypeOf(error), d = 0; ToolErrorClass !== undefined && p !== null && d < 32; d++, p = Object.getPrototypeOf(p)) if (p === ToolErrorClass.prototype) { code = read(error, 'code'); break; } } catch (e) {}
   } else if (error === null) {
     name = 'null';
   } else {

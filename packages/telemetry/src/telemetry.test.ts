@@ -146,14 +146,17 @@ describe('createTelemetry', () => {
   it('S62: guest strings never become metric labels (threat 42)', async () => {
     const { harness, spans, metrics, telemetry } = setup();
     const made = Array.from({ length: 500 }, (_, i) => `madeUp${i}_${'x'.repeat(i % 7)}`);
-    const result = await harness.run(`
+    const result = await harness.run(
+      `
       const names = ${JSON.stringify(made)};
       let failed = 0;
       for (const name of names) {
         try { await tools[name]({ payload: name }); } catch (e) { failed++; }
       }
       return failed;
-    `);
+    `,
+      { limits: { maxToolCalls: 1000, timeoutMs: 60_000 } },
+    ); // every made-up call must reach the host
     expect(result.ok).toBe(true);
     expect(result.value).toBe(500);
 
