@@ -4,9 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createQuickJSRuntime } from './runtime.ts';
 
-/** Outstanding calls of `wait`, to observe scripts interleaving inside one worker. */
-function waitTool() {
+/**
+ * Outstanding calls of `wait`, to observe scripts interleaving inside one worker. With `holdUntil`,
+ * calls are held until that many are in flight at once (or the wait runs out), so the observation
+ * does not depend on how fast a busy machine starts scripts.
+ */
+function waitTool(holdUntil = 0) {
   const state = { inFlight: 0, maxInFlight: 0 };
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
   const tool = defineTool({
     name: 'wait',
     description: 'Waits the given milliseconds.',
@@ -14,6 +20,8 @@ function waitTool() {
     execute: async ({ ms }) => {
       state.inFlight++;
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      if (state.inFlight >= holdUntil) release();
+      if (holdUntil > 0) await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await new Promise((resolve) => setTimeout(resolve, ms));
       state.inFlight--;
       return ms;
@@ -78,14 +86,14 @@ describe('QuickJS worker pool', () => {
 
   it('interleaves scripts that wait for tools inside one worker', async () => {
     const runtime = await createQuickJSRuntime({ mode: 'pool', pool: { size: 1 } });
-    const { tool, state } = waitTool();
+    const { tool, state } = waitTool(20);
     const harness = createHarness({ runtime, tools: [tool] });
     try {
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, i) => harness.run(`return (await tools.wait({ ms: 30 })) + ${i};`)),
       );
       expect(results.every((r, i) => r.value === 30 + i)).toBe(true);
-      expect(state.maxInFlight).toBeGreaterThan(10);
+      expect(state.maxInFlight).toBeGreaterThanOrEqual(20);
     } finally {
       await harness.close();
     }

@@ -1256,8 +1256,9 @@ return [...codes].sort();`,
         { value: ['TOOL_BUDGET', 'ok'] },
         { limits: { timeoutMs: 30_000 } },
       );
-      // The guest's own work (100,000 promises and errors) dominates; the host's share is the budget.
-      expect(elapsedMs).toBeLessThan(20_000);
+      // The guest's own work (100,000 promises and errors) dominates its time, bounded by the deadline;
+      // what the host spends is bounded by the budget, checked below.
+      expect(elapsedMs).toBeLessThan(30_000);
       // Only the budget (and a margin) ever crossed to the host.
       expect(result.calls.length).toBeLessThanOrEqual(main.harness.limits.maxToolCalls + 64);
       expect(process.memoryUsage().rss - before).toBeLessThan(256 * MB);
