@@ -13,8 +13,17 @@
 import type { Readable, Writable } from 'node:stream';
 import { confirm, isCancel } from '@clack/prompts';
 import type { ApprovalBroker, ToolCallRequest } from '@script-harness/core';
-import { createApprovalBroker, type PendingApproval, redactArgs } from '@script-harness/policy';
+import {
+  createApprovalBroker,
+  describeCallingLines,
+  findCallingLines,
+  type PendingApproval,
+  redactArgs,
+} from '@script-harness/policy';
 import type { ApproveMode } from './config-file.ts';
+
+/** Where a held call was made in the script; kept here for the commands that import them from the CLI. */
+export { describeCallingLines, findCallingLines };
 
 /** Why a call that needed approval was denied without a terminal; the script sees it in its error. */
 export const NO_TERMINAL_REASON =
@@ -26,8 +35,6 @@ export const DENIED_AT_PROMPT_REASON = 'the person at the terminal said no';
 const PROMPT_STRING_CHARS = 300;
 /** Lines of the argument JSON shown at the prompt. */
 const PROMPT_ARGS_LINES = 24;
-/** Candidate lines shown when a tool is called from several lines of the script. */
-const MAX_CALLING_LINES = 3;
 
 /** What the person at the terminal sees about one call. */
 export interface ApprovalQuestion {
@@ -120,34 +127,6 @@ export function createCliApprovals(options: CliApprovalsOptions): ApprovalBroker
   });
   broker.on('decided', (state) => showing.get(state.approval.id)?.abort());
   return broker;
-}
-
-/**
- * The line(s) of `source` that call `tools.<tool>`, numbered as the model wrote them: one line
- * when the tool is called from one place, the first few candidates when from several, undefined
- * when the call is not written out (a computed name, a destructured tool).
- */
-export function describeCallingLines(source: string, tool: string): string | undefined {
-  const lines = findCallingLines(source, tool);
-  if (lines.length === 0) return undefined;
-  const shown = lines.slice(0, MAX_CALLING_LINES).map(({ line, text }) => `line ${line}: ${text}`);
-  if (lines.length === 1) return shown[0];
-  const more = lines.length > MAX_CALLING_LINES ? `\n(and ${lines.length - MAX_CALLING_LINES} more)` : '';
-  return `one of\n${shown.join('\n')}${more}`;
-}
-
-/** Every line of `source` that mentions `tools.<tool>` (dots of namespaced tools included). */
-export function findCallingLines(source: string, tool: string): { line: number; text: string }[] {
-  const path = tool
-    .split('.')
-    .map((part) => part.replace(/[$]/g, '\\$'))
-    .join('\\s*\\??\\.\\s*');
-  const pattern = new RegExp(`\\btools\\s*\\??\\.\\s*${path}(?![\\w$])`);
-  const found: { line: number; text: string }[] = [];
-  source.split(/\r?\n/).forEach((text, index) => {
-    if (pattern.test(text)) found.push({ line: index + 1, text: text.trim() });
-  });
-  return found;
 }
 
 export interface TerminalStreams {

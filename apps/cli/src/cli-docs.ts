@@ -22,7 +22,6 @@ const CLI_CONFIG_KEYS = new Set([
   'tools',
   'http',
   'mcpServers',
-  'approve',
   'policy',
   'approvals',
   'auditFile',
@@ -112,11 +111,11 @@ function renderConfigSection(schema: CliConfigSchema): string[] {
   return [
     '## Configuration file',
     '',
-    '`--config FILE` takes one JSON object. The CLI reads the format of `harness serve` (so one file',
-    'serves both) and adds what only the command line uses: further tool groups, the hosts of the http',
-    'tool, MCP servers and the default of `--approve`. Flags win over the file, the file over the',
-    'defaults; relative paths are relative to the current directory. An invalid file ends the command',
-    'with exit code 3 and a list of every problem.',
+    '`--config FILE` takes one JSON object in the format of `harness serve`, so one file serves both:',
+    'the tools (groups, `tools.select`, the hosts of the http tool, MCP servers), the policy, the',
+    'approvals (`approvals.mode` is the default of `--approve`) and the limits. Flags win over the',
+    'file, the file over the defaults; relative paths are relative to the current directory. An',
+    'invalid file ends the command with exit code 3 and a list of every problem.',
     '',
     'Keys that only `harness serve` reads (`port`, `apiKeys`, `queue`, `tools.spawn`, ...) are accepted',
     'and checked, and otherwise left to the server: `harness config show` prints them.',
@@ -129,16 +128,9 @@ function renderConfigSection(schema: CliConfigSchema): string[] {
   ];
 }
 
-/** Who reads a field: keys the CLI added are the CLI's alone; of the server's keys, the CLI reads some. */
+/** Who reads a field: every key the CLI reads is read by the server too (one format for both). */
 function readBy(field: readonly string[]): string {
-  const [top, second] = field;
-  const addedByCli =
-    top === 'http' ||
-    top === 'mcpServers' ||
-    top === 'approve' ||
-    (top === 'tools' && second !== undefined && second !== 'files' && second !== 'spawn');
-  if (addedByCli) return 'CLI';
-  return CLI_CONFIG_KEYS.has(top as string) ? 'CLI, serve' : 'serve';
+  return CLI_CONFIG_KEYS.has(field[0] as string) ? 'CLI, serve' : 'serve';
 }
 
 interface JsonSchema {

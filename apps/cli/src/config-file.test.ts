@@ -26,14 +26,14 @@ describe('loadCliConfig', () => {
       JSON.stringify({
         limits: { timeoutMs: 5000 },
         tools: { exec: true },
-        approve: 'allow',
+        approvals: { mode: 'allow' },
         mcpServers: { files: { command: 'node', args: ['server.js'] }, remote: { url: 'https://mcp.example.com/mcp' } },
         policy: { rules: [{ tool: 'exec', decision: 'deny' }] },
       }),
     );
     expect(config.limits.timeoutMs).toBe(5000);
     expect(config.tools).toEqual({ files: true, spawn: true, search: true, patch: true, exec: true, discovery: false });
-    expect(config.approve).toBe('allow');
+    expect(config.approvals.mode).toBe('allow');
     expect(Object.keys(config.mcpServers)).toEqual(['files', 'remote']);
     expect(config.policy.rules).toHaveLength(1);
     expect(config.mode).toBe('enabled');

@@ -83,5 +83,5 @@ export {
   type SharedFlags,
   type SharedSetup,
 } from './shared-flags.ts';
-export { createToolset, DEFAULT_TOOL_GROUPS, TOOL_GROUPS, type Toolset } from './toolset.ts';
+export { createToolset, DEFAULT_TOOLSET, type Toolset } from './toolset.ts';
 export { describeFsError, resolveWorkspace } from './workspace.ts';

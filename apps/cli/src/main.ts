@@ -4,18 +4,20 @@
  * unavailable). Each command registers itself from its own module under commands/.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { APPROVE_MODES } from '@script-harness/policy';
+import { Command, Option } from 'commander';
 import { registerBenchCommand } from './commands/bench.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { demoCommand } from './commands/demo.ts';
 import { registerExecMessageCommand } from './commands/exec-message.ts';
 import { registerMcpCommand } from './commands/mcp.ts';
 import { registerRunCommand } from './commands/run.ts';
-import { configShowCommand, parsePort, type ServeFlags, serveCommand } from './commands/serve.ts';
+import { configShowCommand, NODE_ROLES, parsePort, type ServeFlags, serveCommand } from './commands/serve.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
 import { registerTypesCommand } from './commands/types.ts';
 import { EXIT_CODES_HELP, EXIT_OK, reportFailure } from './exit-codes.ts';
 import { type CliIo, processIo } from './io.ts';
+import { parseToolList } from './shared-flags.ts';
 
 export {
   EXIT_CONFIG,
@@ -106,53 +108,82 @@ Examples:
       outcome.exitCode = await demoCommand({ ...options, verbose }, io);
     });
 
-  program
-    .command('serve')
-    .summary('start harness-server: the HTTP API that runs scripts for a team')
-    .description(
-      'Start harness-server on the embedded defaults (in-process queue, QuickJS). Configuration comes from a JSON ' +
-        'file, the HARNESS_* environment and these flags, each winning over the one before. API keys are bearer ' +
-        'tokens given as HARNESS_API_KEYS=tenant:key,...; without any, the server refuses to start unless given ' +
-        '--insecure-no-auth. SIGTERM or SIGINT shuts it down gracefully.',
-    )
-    .option('--port <port>', 'TCP port (default: 8080; 0 picks a free one)', parsePort)
-    .option('--host <address>', 'address to listen on (default: 0.0.0.0; 127.0.0.1 with --insecure-no-auth)')
-    .option('--config <file>', 'JSON configuration file (default: $HARNESS_CONFIG)')
-    .option('-w, --workspace <dir>', 'directory the file tools read and write (default: no file tools)')
-    .option('--insecure-no-auth', 'run without API keys, listening on 127.0.0.1 only')
+  addServeFlags(
+    program
+      .command('serve')
+      .summary('start harness-server: the HTTP API that runs scripts for a team')
+      .description(
+        'Start harness-server: on the embedded defaults (in-process queue, QuickJS), or as one node of a deployment ' +
+          'that shares its queue, spawned tasks and approvals through Redis (HARNESS_REDIS_URL) in the role given ' +
+          'by --role. Configuration comes from a JSON file, the HARNESS_* environment and these flags, each winning ' +
+          'over the one before. API keys are bearer tokens given as HARNESS_API_KEYS=tenant:key,...; without any, ' +
+          'the server refuses to start unless given --insecure-no-auth. SIGTERM or SIGINT shuts it down gracefully.',
+      ),
+  )
     .addHelpText(
       'after',
       `
 Endpoints: POST /v1/scripts, POST /v1/messages:execute, GET|POST /v1/approvals, GET|DELETE /v1/tasks,
-GET /health, /live, /ready, /metrics; API documentation at /docs.
+GET /health, /live, /ready, /metrics; API documentation at /docs. A worker node serves only /health,
+/live, /ready and /metrics.
 
 Examples:
   $ harness serve --insecure-no-auth --workspace ./project
-  $ HARNESS_API_KEYS=team-a:$TEAM_A_KEY harness serve --port 8080
+  $ HARNESS_API_KEYS=team-a:$TEAM_A_KEY harness serve --port 8080 --tools files,search --approve ask
+  $ HARNESS_REDIS_URL=redis://redis.internal:6379 harness serve --role worker
   $ harness serve --config harness-server.json`,
     )
     .action(async (options: ServeFlags) => {
       outcome.exitCode = await serveCommand(options, io);
     });
 
-  program
-    .command('config')
-    .summary('inspect the server configuration')
-    .command('show')
-    .summary('print the configuration harness serve would start with, API keys masked')
-    .option('--port <port>', 'TCP port', parsePort)
-    .option('--host <address>', 'address to listen on')
-    .option('--config <file>', 'JSON configuration file (default: $HARNESS_CONFIG)')
-    .option('-w, --workspace <dir>', 'directory the file tools read and write')
-    .option('--insecure-no-auth', 'run without API keys, listening on 127.0.0.1 only')
-    .action(async (options: ServeFlags) => {
-      outcome.exitCode = await configShowCommand(options, io);
-    });
+  addServeFlags(
+    program
+      .command('config')
+      .summary('inspect the server configuration')
+      .command('show')
+      .summary('print the configuration harness serve would start with, API keys and passwords masked'),
+  ).action(async (options: ServeFlags) => {
+    outcome.exitCode = await configShowCommand(options, io);
+  });
 
   registerTasksCommand(program, io, outcome);
   registerBenchCommand(program, io, outcome);
 
   return program;
+}
+
+/**
+ * The flags of `serve` and `config show`: where to listen, the shared `--workspace`, `--config`,
+ * `--tools` and `--approve` with their meaning for a server, and `--role`.
+ */
+function addServeFlags(command: Command): Command {
+  return command
+    .option('--port <port>', 'TCP port (default: 8080; 0 picks a free one)', parsePort)
+    .option('--host <address>', 'address to listen on (default: 0.0.0.0; 127.0.0.1 with --insecure-no-auth)')
+    .option('--config <file>', 'JSON configuration file (default: $HARNESS_CONFIG)')
+    .option('-w, --workspace <dir>', 'directory the workspace tools read and write (default: no workspace tools)')
+    .option(
+      '--tools <names>',
+      'comma-separated tools or groups scripts may use: files, search, patch, exec, http, discovery, mcp, or ' +
+        'single tools such as readFile (default: the groups the configuration switches on: files,search,patch)',
+      parseToolList,
+    )
+    .addOption(
+      new Option(
+        '--approve <mode>',
+        'tool calls the policy asks about: ask holds them until someone decides through /v1/approvals, allow ' +
+          'approves and deny refuses them at once (default: ask)',
+      ).choices(APPROVE_MODES),
+    )
+    .addOption(
+      new Option(
+        '--role <role>',
+        'with HARNESS_REDIS_URL: api takes requests and queues them, worker runs queued scripts, all does both ' +
+          '(default: all)',
+      ).choices(NODE_ROLES),
+    )
+    .option('--insecure-no-auth', 'run without API keys, listening on 127.0.0.1 only');
 }
 
 /**

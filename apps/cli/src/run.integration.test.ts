@@ -203,9 +203,7 @@ describe('the shared flags', () => {
     const run = await harness(['run', '-', '--tools', 'files,redFile'], { stdin: 'return 1' });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(
-      /^harness: unknown tool in --tools: redFile \(did you mean readFile\?\)\. Known groups: /,
-    );
+    expect(run.stderr).toMatch(/^harness: --tools: unknown tool: redFile \(did you mean readFile\?\)\. Known groups: /);
   });
 
   it('--config: workspace, limits and policy rules come from the file; flags win over it', async () => {
@@ -238,7 +236,12 @@ describe('the shared flags', () => {
   it('an invalid config file ends with exit code 3 and names every problem', async () => {
     const config = await file(
       'broken.json',
-      JSON.stringify({ limits: { timeoutMs: -1 }, approve: 'sometimes', tools: { exec: 'yes' }, bogus: 1 }),
+      JSON.stringify({
+        limits: { timeoutMs: -1 },
+        approvals: { mode: 'sometimes' },
+        tools: { exec: 'yes' },
+        bogus: 1,
+      }),
     );
     const run = await harness(['run', '-', '--config', config], { stdin: 'return 1' });
     expect(run.code).toBe(3);
@@ -246,7 +249,7 @@ describe('the shared flags', () => {
     const message = run.stderr.trim();
     expect(message.split('\n')).toHaveLength(1);
     expect(message).toMatch(/^harness: CONFIG_INVALID: config file ".+broken\.json" is invalid: /);
-    for (const field of ['limits.timeoutMs', 'approve', 'tools.exec', '(root): Unrecognized key: "bogus"']) {
+    for (const field of ['limits.timeoutMs', 'approvals.mode', 'tools.exec', '(root): Unrecognized key: "bogus"']) {
       expect(message).toContain(field);
     }
     expect(message).toContain('Fix the file and run again');

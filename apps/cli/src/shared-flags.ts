@@ -114,7 +114,7 @@ export async function resolveSharedSetup(flags: SharedFlags, io: CliIo): Promise
     workspace,
     config,
     tools: flags.tools,
-    approve: flags.approve ?? config?.approve ?? DEFAULT_APPROVE_MODE,
+    approve: flags.approve ?? config?.approvals.mode ?? DEFAULT_APPROVE_MODE,
   };
 }
 

@@ -3,7 +3,7 @@ import { type CliConfig, cliConfigSchema } from './config-file.ts';
 import { ConfigurationError } from './exit-codes.ts';
 import { UsageError } from './options.ts';
 import { type TemporaryDirectory, temporaryDirectory } from './test-support.ts';
-import { configuredGroups, createToolset } from './toolset.ts';
+import { createToolset } from './toolset.ts';
 
 let workspace: TemporaryDirectory;
 
@@ -26,34 +26,31 @@ async function names(requested: readonly string[] | undefined, configured?: CliC
 }
 
 describe('createToolset', () => {
-  it('offers files, search and patch by default', async () => {
-    expect(await names(undefined)).toEqual(['applyPatch', 'fileSearch', 'grep', 'listDir', 'readFile', 'writeFile']);
+  it('offers files, search and patch by default, with or without a config file', async () => {
+    const defaults = ['applyPatch', 'fileSearch', 'grep', 'listDir', 'readFile', 'writeFile'];
+    expect(await names(undefined)).toEqual(defaults);
+    expect(await names(undefined, await config({}))).toEqual(defaults);
   });
 
-  it('--tools takes groups and single tools', async () => {
-    expect(await names(['exec', 'readFile'])).toEqual(['exec', 'readFile']);
-    expect(await names(['files', 'discovery'])).toEqual(['$describe', '$search', 'listDir', 'readFile', 'writeFile']);
-  });
-
-  it('the config file enables groups when --tools is not given', async () => {
+  it('--tools wins over the config file, whose tools.select wins over its groups', async () => {
     const configured = await config({ tools: { files: false, search: false, patch: false, exec: true } });
-    expect(configuredGroups(configured)).toEqual(['exec']);
     expect(await names(undefined, configured)).toEqual(['exec']);
+    const selected = await config({ tools: { select: ['readFile'] } });
+    expect(await names(undefined, selected)).toEqual(['readFile']);
+    expect(await names(['grep'], selected)).toEqual(['grep']);
   });
 
-  it('an unknown name is a usage error with the closest known name', async () => {
+  it('an unknown name is a usage error naming where it came from and the closest known name', async () => {
     await expect(names(['grepp'])).rejects.toThrow(UsageError);
-    await expect(names(['grepp'])).rejects.toThrow(/grepp \(did you mean grep\?\)/);
+    await expect(names(['grepp'])).rejects.toThrow(/^--tools: unknown tool: grepp \(did you mean grep\?\)/);
+    await expect(names(undefined, await config({ tools: { select: ['grepp'] } }))).rejects.toThrow(/^tools\.select: /);
   });
 
-  it('http needs its allowed hosts from the config file', async () => {
+  it('what the config file lacks is a configuration error', async () => {
     await expect(names(['http'])).rejects.toThrow(ConfigurationError);
     const configured = await config({ http: { allowHosts: ['api.example.com'] } });
     expect(await names(['http'], configured)).toEqual(['http']);
-  });
-
-  it('an MCP server that cannot be started is a configuration error', async () => {
-    const configured = await config({ mcpServers: { broken: { command: 'no-such-mcp-server-program' } } });
-    await expect(names(['mcp'], configured)).rejects.toThrow(/cannot connect to the MCP servers of the config file/);
+    const broken = await config({ mcpServers: { broken: { command: 'no-such-mcp-server-program' } } });
+    await expect(names(['mcp'], broken)).rejects.toThrow(/cannot connect to the configured MCP servers/);
   });
 });

@@ -126,6 +126,6 @@ describe('harness types', () => {
     expect(both.stderr).toBe('harness: --dts and --prompt each print one part; leave both out to print both\n');
     const unknown = await harness(['types', '--tools', 'nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^harness: unknown tool in --tools: nope/);
+    expect(unknown.stderr).toMatch(/^harness: --tools: unknown tool: nope/);
   });
 });

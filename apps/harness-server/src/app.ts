@@ -12,10 +12,9 @@ import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { type AnyTool, createHarness, HarnessError } from '@script-harness/core';
+import { type AnyTool, type ApprovalBroker, createHarness, HarnessError } from '@script-harness/core';
 import {
   type AuditSink,
-  createApprovalBroker,
   createJsonlAuditSink,
   createRulePolicy,
   type JsonlAuditSink,
@@ -24,7 +23,7 @@ import {
 } from '@script-harness/policy';
 import { createQuickJSRuntime, type QuickJSRuntimeAdapter } from '@script-harness/runtime-quickjs';
 import { createLogger, createTelemetry, withScriptLogging } from '@script-harness/telemetry';
-import { createFileTools, createMemoryTaskStore, createSpawnTools, type SpawnTools } from '@script-harness/tools';
+import { createSpawnTools, createToolset, type SpawnTools, type Toolset, ToolsetError } from '@script-harness/tools';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -40,18 +39,24 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { type Authenticator, createAuthenticator, LOCAL_TENANT } from './auth.ts';
-import type { ServerConfig } from './config.ts';
-import type { ApprovalDirectory, ServerContext } from './context.ts';
-import { createExecutionQueue } from './execution.ts';
+import { ConfigError, type ServerConfig } from './config.ts';
+import type { ServerContext } from './context.ts';
+import { createCoordination } from './coordination.ts';
+import { createExecutionRunner } from './execution.ts';
 import { createEventLoopMonitor } from './health.ts';
 import { ApiError, harnessErrorBody, parseJsonBody, statusOfHarnessError } from './http-errors.ts';
 import { correlationIdOf, createScriptOwners } from './owners.ts';
+import { approvalFeedRoutes } from './routes/approval-feed.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { infoRoutes } from './routes/info.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { opsRoutes, unauthorized } from './routes/ops.ts';
+import { runRoutes } from './routes/runs.ts';
 import { scriptRoutes } from './routes/scripts.ts';
 import { taskRoutes } from './routes/tasks.ts';
+import { uiRoutes } from './routes/ui.ts';
+import { createRunRecorder, type RunRecorder } from './run-recorder.ts';
 import { createServerMetrics } from './server-metrics.ts';
 
 declare module 'fastify' {
@@ -87,6 +92,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildServer(config: ServerConfig, dependencies: ServerDependencies = {}): Promise<HarnessServer> {
   const logger = dependencies.logger ?? createLogger({ level: config.logLevel, service: 'harness-server' });
+  // First, so that a configuration that names tools wrongly fails before anything else starts.
+  const toolset = await toolsetOf(config);
   const runtime =
     dependencies.runtime ??
     (await createQuickJSRuntime({
@@ -96,9 +103,17 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
   const telemetry = createTelemetry({ runtimes: [runtime.name] });
   const unobservePool = telemetry.observePool(() => runtime.stats(), { runtime: runtime.name });
   const owners = createScriptOwners();
+  // Recent runs for /v1/runs and the console: every run of the queue's harness is recorded.
+  const runs = createRunRecorder({ owners });
   const metrics = createServerMetrics();
 
-  const broker = createApprovalBroker({ timeoutMs: config.approvals.timeoutMs });
+  const coordination = await createCoordination({
+    config,
+    owners,
+    logger,
+    scriptExcerpt: (request) => runs.scriptExcerpt(request),
+  });
+  const broker = coordination.broker;
   const rules = createRulePolicy({ rules: config.policy.rules });
   const fileAudit: JsonlAuditSink | undefined =
     dependencies.auditSink === undefined && config.auditFile !== undefined
@@ -107,22 +122,21 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
         })
       : undefined;
   const auditSink = dependencies.auditSink ?? fileAudit;
+  // `ask` holds calls for a person (any node's /v1/approvals); `allow` and `deny` decide at once.
+  const decider: ApprovalBroker = config.approvals.mode === 'ask' ? broker : decideAtOnce(config.approvals.mode);
   const audited =
     auditSink === undefined
-      ? { policy: rules, approvals: broker }
-      : withAudit(rules, broker, auditSink, {
+      ? { policy: rules, approvals: decider }
+      : withAudit(rules, decider, auditSink, {
           correlationId: (request) => correlationIdOf(owners.get(request.scriptId)),
         });
   const approvals = telemetry.instrumentApprovals(audited.approvals);
 
-  const baseTools: AnyTool[] = [
-    ...(config.workspace !== undefined && config.tools.files ? createFileTools({ root: config.workspace }) : []),
-    ...(dependencies.tools ?? []),
-  ];
+  const baseTools: AnyTool[] = [...toolset.tools, ...(dependencies.tools ?? [])];
   const spawn: SpawnTools | undefined = config.tools.spawn
     ? createSpawnTools({
         tools: baseTools,
-        store: createMemoryTaskStore(),
+        store: coordination.taskStore,
         maxLiveTasksPerTenant: config.tasks.maxLivePerTenant,
         defaultTimeoutMs: config.tasks.defaultTimeoutMs,
         maxTimeoutMs: config.tasks.maxTimeoutMs,
@@ -131,6 +145,7 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
         approve: (request, signal) => approvals.request(request, signal),
       })
     : undefined;
+  if (spawn !== undefined) coordination.adoptTasks(baseTools);
 
   const harness = createHarness({
     runtime,
@@ -142,39 +157,45 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
     telemetry: withScriptLogging(telemetry, logger),
   });
 
-  const queue = createExecutionQueue({
-    harness,
-    owners,
-    concurrency: config.queue.concurrency,
-    maxQueued: config.queue.maxQueued,
-    maxRunningPerTenant: config.queue.maxRunningPerTenant,
-    retry: config.queue.retry,
-  });
-  const unobserveQueue = telemetry.observeQueue(() => queue.stats());
-
-  // Approvals are tied to the tenant of their script when they are requested; settled ones are
-  // remembered a while, so a late second decision answers 409 rather than 404.
-  const approvalTenants = new Map<string, string>();
+  // Who wants to hear of new approvals of a script: the run of that script, for its event stream.
   const approvalWatchers = new Map<string, (approval: PendingApproval) => void>();
-  const stopDirectory = broker.on('requested', (approval) => {
-    const tenant = owners.get(approval.scriptId)?.tenant;
-    if (tenant !== undefined) approvalTenants.set(approval.id, tenant);
-    while (approvalTenants.size > MAX_REMEMBERED_APPROVALS) {
-      const oldest = approvalTenants.keys().next().value;
-      if (oldest === undefined) break;
-      approvalTenants.delete(oldest);
-    }
-    approvalWatchers.get(approval.scriptId)?.(approval);
-  });
-  const approvalDirectory: ApprovalDirectory = {
-    tenantOf: (id) => approvalTenants.get(id),
-    watch(scriptId, listener) {
-      approvalWatchers.set(scriptId, listener);
-      return () => {
-        if (approvalWatchers.get(scriptId) === listener) approvalWatchers.delete(scriptId);
-      };
-    },
+  const stopWatchers = broker.on('requested', (approval) => approvalWatchers.get(approval.scriptId)?.(approval));
+  const queue = coordination.createQueue(
+    createExecutionRunner({
+      harness: runs.wrap(harness),
+      owners,
+      watchApprovals(scriptId, listener) {
+        approvalWatchers.set(scriptId, listener);
+        return () => {
+          if (approvalWatchers.get(scriptId) === listener) approvalWatchers.delete(scriptId);
+        };
+      },
+    }),
+  );
+  const unobserveQueue = telemetry.observeQueue(() => queue.stats());
+  /** Everything after the HTTP listener, in order: the queue first, telemetry last. */
+  const closeComposition = async (graceMs: number, beforeHarness: () => Promise<void>) => {
+    await queue.close({ graceMs });
+    // Spawned tasks go to other nodes (with Redis) before the spawn tools would cancel them.
+    await coordination.releaseTasks();
+    await spawn?.close();
+    await beforeHarness();
+    await harness.close();
+    await toolset.close();
+    await coordination.close();
+    stopWatchers();
+    unobserveQueue();
+    unobservePool();
+    await fileAudit?.close();
+    await telemetry.shutdown();
   };
+  try {
+    await coordination.whenReady();
+  } catch (error) {
+    await closeComposition(0, async () => {});
+    throw error;
+  }
+  logger.info({ coordination: coordination.description }, 'queue, approvals and tasks ready');
 
   let shuttingDown = false;
   const eventLoop = createEventLoopMonitor();
@@ -185,7 +206,7 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
     harness,
     queue,
     broker,
-    approvals: approvalDirectory,
+    tenantOfApproval: (id) => coordination.tenantOfApproval(id),
     owners,
     telemetry,
     metrics,
@@ -195,23 +216,15 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
   };
 
   const authenticator = config.insecureNoAuth ? undefined : createAuthenticator(config.apiKeys);
-  const app = await createHttpApp(context, authenticator);
+  const app = await createHttpApp(context, authenticator, runs);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
       logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: finishing queued and running scripts');
-      await queue.close({ graceMs: config.shutdownGraceMs });
-      await spawn?.close();
-      await app.close();
-      await harness.close();
-      stopDirectory();
-      unobserveQueue();
-      unobservePool();
+      await closeComposition(config.shutdownGraceMs, () => app.close());
       eventLoop.stop();
-      await fileAudit?.close();
-      await telemetry.shutdown();
       logger.info('shut down');
     })();
     return closing;
@@ -220,11 +233,41 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
   return { app, config, context, close };
 }
 
-const MAX_REMEMBERED_APPROVALS = 10_000;
+/** The approvals of `approvals.mode` allow and deny: nobody is asked. */
+function decideAtOnce(mode: 'allow' | 'deny'): ApprovalBroker {
+  return mode === 'allow'
+    ? { request: async () => ({ approved: true, by: 'approvals.mode allow' }) }
+    : {
+        request: async () => ({
+          approved: false,
+          reason: 'calls that need approval are denied on this server (approvals.mode deny)',
+        }),
+      };
+}
+
+/** The tools of the configuration (`tools`, `http`, `mcpServers`); a mistake in them is a ConfigError. */
+async function toolsetOf(config: ServerConfig): Promise<Toolset> {
+  try {
+    return await createToolset({
+      root: config.workspace,
+      groups: config.tools,
+      http: config.http,
+      mcpServers: config.mcpServers,
+      requested: config.tools.select,
+    });
+  } catch (error) {
+    if (!(error instanceof ToolsetError)) throw error;
+    const where = config.tools.select === undefined ? 'tools' : 'tools.select';
+    throw new ConfigError([
+      `${where}: ${error.message}${error.problems.length > 0 ? ` (${error.problems.join('; ')})` : ''}. ${error.remedy}`,
+    ]);
+  }
+}
 
 async function createHttpApp(
   context: ServerContext,
   authenticator: Authenticator | undefined,
+  runs: RunRecorder,
 ): Promise<FastifyInstance> {
   const { config, metrics } = context;
   const app = Fastify({
@@ -269,13 +312,15 @@ async function createHttpApp(
   });
 
   app.setErrorHandler((error, request, reply) => answerError(error, request, reply, context));
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send(
-        new ApiError(404, 'NOT_FOUND', `there is no route ${request.method} ${request.url.split('?')[0]}`).toBody(),
-      ),
-  );
+  const servesApi = config.role !== 'worker';
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const message =
+      !servesApi && (path.startsWith('/v1/') || path === '/mcp')
+        ? `this node runs in the worker role and serves no API: send ${request.method} ${path} to a node in the api or all role`
+        : `there is no route ${request.method} ${path}`;
+    return reply.code(404).send(new ApiError(404, 'NOT_FOUND', message).toBody());
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -306,6 +351,10 @@ async function createHttpApp(
   };
 
   await app.register(opsRoutes(context, authenticator));
+  // A worker node only runs what other nodes queue: it answers the operations endpoints alone.
+  if (!servesApi) return app;
+  // The web console's files (no key needed); its calls go to /v1 like any client's.
+  await app.register(uiRoutes());
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate);
@@ -328,6 +377,9 @@ async function createHttpApp(
       await v1.register(messageRoutes(context));
       await v1.register(approvalRoutes(context));
       await v1.register(taskRoutes(context));
+      await v1.register(infoRoutes(context));
+      await v1.register(runRoutes(runs));
+      await v1.register(approvalFeedRoutes(context, runs));
     },
     { prefix: '/v1' },
   );

@@ -44,7 +44,10 @@ describe('loadConfig', () => {
       tools: { files: true, spawn: true },
       policy: { rules: [] },
       approvals: { timeoutMs: 120_000 },
+      role: 'all',
+      redis: { prefix: 'harness', lockDurationMs: 30_000, stalledIntervalMs: 15_000 },
     });
+    expect(config.redis.url).toBeUndefined();
     expect(config.apiKeys).toEqual([{ tenant: 'team-a', key: '0123456789abcdef0123' }]);
     expect(config.workspace).toBeUndefined();
   });
@@ -223,6 +226,35 @@ describe('loadConfig', () => {
     expect(await problemsOf({ file: rules, env: KEYS })).toEqual([
       expect.stringMatching(/^policy\.rules\.0\.decision \(config file .*\): /),
     ]);
+  });
+
+  it('takes a Redis URL and a role, and refuses a role without Redis or a URL that is not Redis', async () => {
+    const config = await loadConfig({
+      cwd: directory,
+      env: {
+        ...KEYS,
+        HARNESS_REDIS_URL: 'redis://:secret@cache.internal:6379/2',
+        HARNESS_ROLE: 'worker',
+        HARNESS_REDIS_PREFIX: 'team-a',
+      },
+    });
+    expect(config).toMatchObject({
+      role: 'worker',
+      redis: { url: 'redis://:secret@cache.internal:6379/2', prefix: 'team-a' },
+    });
+    expect(maskConfig(config)).toMatchObject({ redis: { url: 'redis://:********@cache.internal:6379/2' } });
+
+    expect(await problemsOf({ cwd: directory, env: { ...KEYS, HARNESS_ROLE: 'api' } })).toEqual([
+      'role (HARNESS_ROLE): the api role shares a queue with other nodes and needs redis.url (HARNESS_REDIS_URL)',
+    ]);
+    const problems = await problemsOf({
+      cwd: directory,
+      env: { ...KEYS, HARNESS_REDIS_URL: 'http://user:hunter2@cache:6379', HARNESS_ROLE: 'boss' },
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/redis\.url \(HARNESS_REDIS_URL\): must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(problems.join('\n')).toMatch(/^role \(HARNESS_ROLE\): /m);
+    expect(problems.join('\n')).not.toContain('hunter2');
   });
 
   it('maps a variable to every field it documents', () => {

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { closestNames, DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, type Limits, LimitsSchema } from '@script-harness/core';
-import { PolicyRuleSchema } from '@script-harness/policy';
+import { APPROVE_MODES, HostPatternSchema, PolicyRuleSchema } from '@script-harness/policy';
 import { z } from 'zod';
 import { parseApiKeysVariable, TENANT_NAME_PATTERN } from './auth.ts';
 
@@ -54,6 +54,27 @@ export const ApiKeySchema = z
 export type ApiKeyConfig = z.output<typeof ApiKeySchema>;
 
 export const EXECUTION_MODES = ['enabled', 'dry-run', 'disabled'] as const;
+
+/** A name that can stand in `tools.mcp.<name>.*`. */
+const McpServerNameSchema = z.string().regex(/^[A-Za-z_$][\w$]*$/, 'an MCP server name is an identifier');
+
+const McpStdioServerSchema = z.strictObject({
+  command: z.string().min(1).describe('The program that starts the server; it speaks MCP over stdin and stdout.'),
+  args: z.array(z.string()).optional(),
+  env: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("The server's environment besides PATH; nothing else of yours is passed on."),
+  cwd: z.string().min(1).optional(),
+});
+
+const McpHttpServerSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).describe('A streamable HTTP MCP endpoint.'),
+  headers: z.record(z.string(), z.string()).optional().describe('Sent with every request (e.g. Authorization).'),
+});
+
+/** The node roles of the distributed mode (as in @script-harness/queue-bullmq, which is loaded only with Redis). */
+export const NODE_ROLES = ['all', 'api', 'worker'] as const;
 
 export const ServerConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(8080).describe('TCP port; 0 picks a free one.'),
@@ -137,6 +158,47 @@ export const ServerConfigSchema = z.strictObject({
   limits: LimitsOverrideSchema.default({}).describe('Limits of every run (unset keys keep their defaults).'),
   maxLimits: LimitsOverrideSchema.default({}).describe('Ceilings of per-request limit overrides.'),
   mode: z.enum(EXECUTION_MODES).default('enabled').describe('Execution mode of requests that do not name one.'),
+  role: z
+    .enum(NODE_ROLES)
+    .default('all')
+    .describe(
+      'What this node does with the shared queue: `api` takes requests and queues their scripts, `worker` runs ' +
+        'queued scripts (and serves only the operations endpoints), `all` does both. Roles other than `all` need `redis.url`.',
+    ),
+  redis: z
+    .strictObject({
+      url: z
+        .string()
+        .refine(isRedisUrl, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+        .optional()
+        .describe(
+          'Redis to share the queue, spawned tasks and pending approvals with other nodes; unset: one node, all in process.',
+        ),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a prefix is 1 to 64 letters, digits, "_", ".", ":" or "-"')
+        .default('harness')
+        .describe(
+          'Prefix of every Redis key; the nodes of one deployment share it, two deployments on one Redis differ.',
+        ),
+      lockDurationMs: z
+        .number()
+        .int()
+        .min(1000)
+        .max(600_000)
+        .default(30_000)
+        .describe(
+          'How long a running job stays locked without renewal: the jobs of a node that died run again after this.',
+        ),
+      stalledIntervalMs: z
+        .number()
+        .int()
+        .min(500)
+        .max(600_000)
+        .default(15_000)
+        .describe('How often each worker looks for jobs whose node died.'),
+    })
+    .prefault({}),
   shutdownGraceMs: z
     .number()
     .int()
@@ -148,9 +210,38 @@ export const ServerConfigSchema = z.strictObject({
   tools: z
     .strictObject({
       files: z.boolean().default(true).describe('readFile, writeFile, listDir (needs workspace).'),
-      spawn: z.boolean().default(true).describe('spawn.* detached tasks over the other tools.'),
+      search: z.boolean().default(true).describe('fileSearch and grep over the workspace (needs workspace).'),
+      patch: z.boolean().default(true).describe('applyPatch: several file changes in one call (needs workspace).'),
+      exec: z
+        .boolean()
+        .default(false)
+        .describe('exec: run a command in the workspace; the default policy asks for approval (needs workspace).'),
+      discovery: z.boolean().default(false).describe('$search and $describe: find tools by purpose.'),
+      select: z
+        .array(z.string().min(1).max(200))
+        .min(1)
+        .optional()
+        .describe(
+          'Tools and groups offered, by name (files, search, patch, exec, http, discovery, mcp, or single tools such ' +
+            'as readFile or mcp.github.create_issue), instead of the groups switched on above; what `--tools` sets.',
+        ),
+      spawn: z.boolean().default(true).describe('spawn.* detached tasks over the other tools (server only).'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Tool groups offered to scripts; the workspace groups need `workspace`.'),
+  http: z
+    .strictObject({
+      allowHosts: z
+        .array(HostPatternSchema)
+        .min(1)
+        .describe('Hosts the http tool may reach ("api.example.com", "*.example.com").'),
+    })
+    .optional()
+    .describe('Offers the http tool, limited to these hosts; the policy still denies it unless a rule allows it.'),
+  mcpServers: z
+    .record(McpServerNameSchema, z.union([McpStdioServerSchema, McpHttpServerSchema]))
+    .default({})
+    .describe('MCP servers by name; scripts call their tools as tools.mcp.NAME.TOOL.'),
   tasks: z
     .strictObject({
       maxLivePerTenant: z
@@ -182,6 +273,13 @@ export const ServerConfigSchema = z.strictObject({
     .describe('Ordered allow/deny/ask rules before the defaults (see docs/policy.md).'),
   approvals: z
     .strictObject({
+      mode: z
+        .enum(APPROVE_MODES)
+        .default('ask')
+        .describe(
+          'Calls the policy asks about: `ask` holds them for a person (the server: `/v1/approvals`; the CLI: a ' +
+            'prompt on a terminal, denied without one), `allow` approves and `deny` refuses them at once. `--approve` sets it.',
+        ),
       timeoutMs: z
         .number()
         .int()
@@ -202,7 +300,7 @@ export type ServerConfig = Omit<z.output<typeof ServerConfigSchema>, 'host'> & {
 /** How one environment variable maps onto the schema. */
 interface EnvironmentVariable {
   readonly path: readonly string[];
-  readonly kind: 'integer' | 'number' | 'boolean' | 'string' | 'apiKeys';
+  readonly kind: 'integer' | 'number' | 'boolean' | 'string' | 'list' | 'apiKeys';
 }
 
 const LIMIT_VARIABLES: Record<string, EnvironmentVariable> = Object.fromEntries(
@@ -231,12 +329,23 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, EnvironmentVariable>
   HARNESS_RATE_LIMIT_MAX: { path: ['rateLimit', 'max'], kind: 'integer' },
   HARNESS_RATE_LIMIT_WINDOW_MS: { path: ['rateLimit', 'timeWindowMs'], kind: 'integer' },
   HARNESS_MODE: { path: ['mode'], kind: 'string' },
+  HARNESS_ROLE: { path: ['role'], kind: 'string' },
+  HARNESS_REDIS_URL: { path: ['redis', 'url'], kind: 'string' },
+  HARNESS_REDIS_PREFIX: { path: ['redis', 'prefix'], kind: 'string' },
+  HARNESS_REDIS_LOCK_DURATION_MS: { path: ['redis', 'lockDurationMs'], kind: 'integer' },
+  HARNESS_REDIS_STALLED_INTERVAL_MS: { path: ['redis', 'stalledIntervalMs'], kind: 'integer' },
   HARNESS_SHUTDOWN_GRACE_MS: { path: ['shutdownGraceMs'], kind: 'integer' },
   HARNESS_WORKSPACE: { path: ['workspace'], kind: 'string' },
   HARNESS_TOOLS_FILES: { path: ['tools', 'files'], kind: 'boolean' },
+  HARNESS_TOOLS_SEARCH: { path: ['tools', 'search'], kind: 'boolean' },
+  HARNESS_TOOLS_PATCH: { path: ['tools', 'patch'], kind: 'boolean' },
+  HARNESS_TOOLS_EXEC: { path: ['tools', 'exec'], kind: 'boolean' },
+  HARNESS_TOOLS_DISCOVERY: { path: ['tools', 'discovery'], kind: 'boolean' },
+  HARNESS_TOOLS: { path: ['tools', 'select'], kind: 'list' },
   HARNESS_TOOLS_SPAWN: { path: ['tools', 'spawn'], kind: 'boolean' },
   HARNESS_TASKS_MAX_LIVE_PER_TENANT: { path: ['tasks', 'maxLivePerTenant'], kind: 'integer' },
   HARNESS_APPROVAL_TIMEOUT_MS: { path: ['approvals', 'timeoutMs'], kind: 'integer' },
+  HARNESS_APPROVAL_MODE: { path: ['approvals', 'mode'], kind: 'string' },
   HARNESS_AUDIT_FILE: { path: ['auditFile'], kind: 'string' },
   ...LIMIT_VARIABLES,
 };
@@ -260,7 +369,7 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Values from command line flags, keyed like the schema; they win over file and environment. */
   readonly overrides?: Readonly<Record<string, unknown>>;
-  /** Names of the flags behind `overrides`, for messages (`{ port: '--port' }`). */
+  /** Names of the flags behind `overrides` by dotted path, for messages (`{ port: '--port', 'tools.select': '--tools' }`). */
   readonly overrideLabels?: Readonly<Record<string, string>>;
   /** Directory relative paths are resolved against (default: the process's working directory). */
   readonly cwd?: string;
@@ -294,8 +403,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Serve
     const overrides = withoutUndefined(options.overrides);
     merged = deepMerge(merged, overrides);
     markSources(overrides, [], 'command line', sources);
-    for (const [key, label] of Object.entries(options.overrideLabels ?? {})) {
-      if (overrides[key] !== undefined) sources.set(key, label);
+    for (const [path, label] of Object.entries(options.overrideLabels ?? {})) {
+      if (valueAt(overrides, path.split('.')) !== undefined) sources.set(path, label);
     }
   }
 
@@ -329,12 +438,33 @@ export function maskConfig(config: ServerConfig): Record<string, unknown> {
       ...(entry.key === undefined ? {} : { key: '********' }),
       ...(entry.sha256 === undefined ? {} : { sha256: `${entry.sha256.slice(0, 8)}…` }),
     })),
+    redis: { ...config.redis, ...(config.redis.url === undefined ? {} : { url: maskUrlPassword(config.redis.url) }) },
   };
 }
 
 /** Limits a request may be granted at most: the configured ceilings over core's defaults. */
 export function effectiveMaxLimits(config: Pick<ServerConfig, 'maxLimits'>): Partial<Limits> {
   return { ...DEFAULT_MAX_LIMITS, ...config.maxLimits };
+}
+
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** A URL with its password (if any) replaced, for printing. */
+function maskUrlPassword(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password !== '') url.password = '********';
+    return url.toString();
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 async function readConfigFile(
@@ -405,6 +535,13 @@ function convertVariable(
   switch (kind) {
     case 'string':
       return value === '' ? undefined : value;
+    case 'list': {
+      const items = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      return items.length === 0 ? undefined : items;
+    }
     case 'integer':
       if (/^-?\d+$/.test(value)) return Number(value);
       problems.push(`${name}: expected a whole number, got ${JSON.stringify(raw)}`);
@@ -485,6 +622,11 @@ function valueProblems(config: z.output<typeof ServerConfigSchema>, sources: Rea
   if (config.queue.retry.baseDelayMs > config.queue.retry.maxDelayMs) {
     problems.push(`${where('queue.retry.baseDelayMs')}: must not be larger than queue.retry.maxDelayMs`);
   }
+  if (config.role !== 'all' && config.redis.url === undefined) {
+    problems.push(
+      `${where('role')}: the ${config.role} role shares a queue with other nodes and needs redis.url (HARNESS_REDIS_URL)`,
+    );
+  }
   const owners = new Map<string, string>();
   for (const entry of config.apiKeys) {
     const id = entry.sha256?.toLowerCase() ?? `key:${entry.key}`;
@@ -527,6 +669,15 @@ function markSources(value: unknown, path: string[], label: string, sources: Map
     return;
   }
   for (const [key, child] of Object.entries(value)) markSources(child, [...path, key], label, sources);
+}
+
+function valueAt(value: unknown, path: readonly string[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -6,11 +6,14 @@ import {
   type Harness,
   type ScriptResult,
 } from '@script-harness/core';
+import type { PendingApproval } from '@script-harness/policy';
 import { describe, expect, it } from 'vitest';
 import {
-  createExecutionQueue,
+  createExecutionRunner,
+  createInProcessExecutionQueue,
   disabledResponse,
   dryRunResponse,
+  type ExecutionEvent,
   type ExecutionOutcome,
   failedResult,
   scriptResponse,
@@ -81,8 +84,21 @@ function scriptedHarness(results: ScriptResult[]): Harness & { runs: number; scr
   return fake;
 }
 
-describe('createExecutionQueue', () => {
+describe('the in-process execution queue', () => {
   const retry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
+  const noApprovals = () => () => {};
+  const owner = { tenant: 'alpha', requestId: 'r0' };
+  const createExecutionQueue = (options: {
+    harness: Harness;
+    owners: ReturnType<typeof createScriptOwners>;
+    concurrency: number;
+    maxQueued: number;
+    retry: typeof retry;
+  }) =>
+    createInProcessExecutionQueue({
+      ...options,
+      run: createExecutionRunner({ harness: options.harness, owners: options.owners, watchApprovals: noApprovals }),
+    });
 
   it('runs a script again after its worker died, but never after a script fault', async () => {
     const recovering = scriptedHarness([workerDied, result({ value: 'second try' })]);
@@ -93,7 +109,8 @@ describe('createExecutionQueue', () => {
       maxQueued: 1,
       retry,
     });
-    const outcome = await queue.submit({ payload: { kind: 'script', source: 'x', options: { scriptId: 'a' } } }).result;
+    const outcome = await queue.submit({ payload: { kind: 'script', source: 'x', options: { scriptId: 'a' }, owner } })
+      .result;
     expect(outcome).toMatchObject({ kind: 'script', result: { ok: true, value: 'second try' } });
     expect(recovering.runs).toBe(2);
 
@@ -105,7 +122,8 @@ describe('createExecutionQueue', () => {
       maxQueued: 1,
       retry,
     });
-    const failed = await strict.submit({ payload: { kind: 'script', source: 'x', options: { scriptId: 'b' } } }).result;
+    const failed = await strict.submit({ payload: { kind: 'script', source: 'x', options: { scriptId: 'b' }, owner } })
+      .result;
     expect(failed).toMatchObject({ result: { ok: false, error: { code: 'GUEST_ERROR' } } });
     expect(faulty.runs).toBe(1);
   });
@@ -131,6 +149,57 @@ describe('createExecutionQueue', () => {
     expect(outcome).toMatchObject({ kind: 'message', execution: { blocks: 2 } });
     expect(seen).toEqual(['alpha', 'alpha']);
     expect(harness.scriptIds.every((id) => id.length > 0 && owners.get(id) === undefined)).toBe(true);
+  });
+});
+
+describe('createExecutionRunner', () => {
+  it('sends a streamed script its events and approvals under their API names, and runs it as its owner', async () => {
+    const owners = createScriptOwners();
+    let watched: ((approval: PendingApproval) => void) | undefined;
+    let watching = 0;
+    let watchCalls = 0;
+    const harness = scriptedHarness([result()]);
+    harness.run = async (_source, options) => {
+      const scriptId = options?.scriptId ?? '';
+      expect(owners.get(scriptId)).toEqual({ tenant: 'alpha', requestId: 'r9' });
+      options?.onEvent?.({ type: 'console', level: 'log', text: 'hi', scriptId } as never);
+      options?.onEvent?.({ type: 'script_progress', scriptId, message: 'half', fraction: 0.5 } as never);
+      watched?.({ id: 'ap1', scriptId, tool: 'writeFile' } as PendingApproval);
+      options?.onEvent?.({ type: 'script_completed', scriptId } as never);
+      return result();
+    };
+    const run = createExecutionRunner({
+      harness,
+      owners,
+      watchApprovals(_scriptId, listener) {
+        watching++;
+        watchCalls++;
+        watched = listener;
+        return () => {
+          watching--;
+          watched = undefined;
+        };
+      },
+    });
+    const events: ExecutionEvent[] = [];
+    const job = {
+      kind: 'script' as const,
+      source: 'x',
+      options: { scriptId: 's9' },
+      owner: { tenant: 'alpha', requestId: 'r9' },
+    };
+    await run({ ...job, stream: true }, { signal: new AbortController().signal, emit: (event) => events.push(event) });
+    expect(events.map((event) => event.event)).toEqual(['console', 'progress', 'approval_requested']);
+    expect(events[1]?.data).toEqual({ scriptId: 's9', message: 'half', fraction: 0.5 });
+    expect(watching).toBe(0);
+    expect(owners.get('s9')).toBeUndefined();
+
+    // Without a stream nothing is sent and no approval is watched.
+    events.length = 0;
+    harness.run = async () => result();
+    await run(job, { signal: new AbortController().signal, emit: (event) => events.push(event) });
+    expect(events).toEqual([]);
+    expect(watchCalls).toBe(1);
   });
 });
 

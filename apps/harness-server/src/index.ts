@@ -7,9 +7,11 @@ export {
   type LoadConfigOptions,
   loadConfig,
   maskConfig,
+  NODE_ROLES,
   type ServerConfig,
   type ServerConfigInput,
   ServerConfigSchema,
 } from './config.ts';
+export { RedisUnavailableError } from './coordination.ts';
 export { API_ERROR_CODES, type ApiErrorBody, type ApiErrorCode } from './http-errors.ts';
 export { type RunningServer, type StartServerOptions, startServer } from './start.ts';

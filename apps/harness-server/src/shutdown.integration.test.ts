@@ -3,15 +3,13 @@
  * result, or 503 SHUTDOWN for the scripts the grace period could not finish), `/ready` turns 503
  * at once, new work is refused, and the process exits 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, readEventStream, TENANT_KEYS } from './test-support.ts';
+import { eventually, readEventStream, startServerProcess, TENANT_KEYS } from './test-support.ts';
 
-const ENTRY = fileURLToPath(new URL('./test-server-entry.ts', import.meta.url));
 const AUTH = { authorization: `Bearer ${TENANT_KEYS.alpha}` };
 
 let child: ChildProcess | undefined;
@@ -22,28 +20,6 @@ afterEach(async () => {
   if (workspace !== undefined) await rm(workspace, { recursive: true, force: true });
 });
 
-function startServerProcess(env: Record<string, string>): Promise<{ url: string; exited: Promise<number | null> }> {
-  return new Promise((resolve, reject) => {
-    const processEnv: Record<string, string | undefined> = { ...process.env };
-    for (const name of Object.keys(processEnv)) if (name.startsWith('HARNESS_')) delete processEnv[name];
-    const started = spawn(process.execPath, [ENTRY], {
-      env: { ...processEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = started;
-    let stdout = '';
-    let stderr = '';
-    const exited = new Promise<number | null>((done) => started.on('exit', (code) => done(code)));
-    started.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    started.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const match = /listening (http:\/\/\S+)/.exec(stdout);
-      if (match?.[1] !== undefined) resolve({ url: match[1], exited });
-    });
-    started.on('exit', (code) => reject(new Error(`the server exited early (${code}): ${stderr}`)));
-  });
-}
-
 interface Answer {
   readonly status: number;
   readonly code?: string;
@@ -53,7 +29,7 @@ interface Answer {
 describe('shutdown', () => {
   it('on SIGTERM during load answers every accepted request, turns /ready 503 and exits 0', async () => {
     workspace = await mkdtemp(join(tmpdir(), 'harness-server-shutdown-'));
-    const { url, exited } = await startServerProcess({
+    const server = await startServerProcess({
       HARNESS_API_KEYS: `alpha:${TENANT_KEYS.alpha}`,
       HARNESS_HOST: '127.0.0.1',
       HARNESS_PORT: '0',
@@ -64,6 +40,8 @@ describe('shutdown', () => {
       HARNESS_QUEUE_MAX_QUEUED: '200',
       HARNESS_SHUTDOWN_GRACE_MS: '1500',
     });
+    child = server.child;
+    const { url, exited } = server;
     const post = (body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${url}/v1/scripts`, {
         method: 'POST',

@@ -2,9 +2,11 @@
  * Helpers of the server's tests: a server on 127.0.0.1 with a temporary workspace and two
  * tenants, tools that take their time, and a reader for event streams. Not part of the API.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineTool } from '@script-harness/core';
 import type { AuditSink } from '@script-harness/policy';
 import { z } from 'zod';
@@ -169,4 +171,40 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+const SERVER_ENTRY = fileURLToPath(new URL('./test-server-entry.ts', import.meta.url));
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Settles with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** What the process wrote to stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * A server in its own process (test-server-entry.ts), configured only by `env` (the caller's
+ * `HARNESS_*` variables are not passed on). Resolves once it listens; the caller kills it.
+ */
+export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const processEnv: Record<string, string | undefined> = { ...process.env };
+    for (const name of Object.keys(processEnv)) if (name.startsWith('HARNESS_')) delete processEnv[name];
+    const child = spawn(process.execPath, [SERVER_ENTRY], {
+      env: { ...processEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /listening (http:\/\/\S+)/.exec(stdout);
+      if (match?.[1] !== undefined) resolve({ url: match[1], child, exited, stderr: () => stderr });
+    });
+    child.on('exit', (code, signal) => reject(new Error(`the server exited early (${code ?? signal}): ${stderr}`)));
+  });
 }

@@ -88,6 +88,13 @@ export interface InteractiveApprovalBroker extends ApprovalBroker {
 
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 60_000;
 
+/**
+ * What a host does with calls the policy asks about: `ask` a person (a broker like this one, or a
+ * prompt), `allow` or `deny` them at once. The server's `approvals.mode` and the CLI's `--approve`.
+ */
+export const APPROVE_MODES = Object.freeze(['ask', 'allow', 'deny'] as const);
+export type ApproveMode = (typeof APPROVE_MODES)[number];
+
 interface Waiting {
   readonly approval: PendingApproval;
   /** Deep-frozen clone of `{ tool, args, sequence }` taken when the approval was requested. */

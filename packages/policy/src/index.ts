@@ -12,10 +12,12 @@ export {
   withAudit,
 } from './audit.ts';
 export {
+  APPROVE_MODES,
   type ApprovalBrokerEvents,
   type ApprovalBrokerOptions,
   type ApprovalState,
   type ApprovalStatus,
+  type ApproveMode,
   approvalHash,
   createApprovalBroker,
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -24,6 +26,7 @@ export {
   type InteractiveApprovalBroker,
   type PendingApproval,
 } from './broker.ts';
+export { describeCallingLines, findCallingLines } from './calling-lines.ts';
 export { canonicalJson } from './canonical.ts';
 export { PATH_ARGUMENT_KEYS } from './conditions.ts';
 export { canonicalHostname, HostPatternSchema, isPrivateAddress } from './hosts.ts';

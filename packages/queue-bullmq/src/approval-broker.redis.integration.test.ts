@@ -11,7 +11,8 @@ import {
   type RedisApprovalBroker,
   type RedisApprovalBrokerOptions,
 } from './approval-broker.ts';
-import { connectTestRedis, deleteKeys, eventually, TEST_REDIS_URL, testPrefix } from './test-cluster.ts';
+import { eventually } from './test-cluster.ts';
+import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testPrefix } from './testing.ts';
 
 // Without Redis this file fails to load, with a message that says how to start one.
 const redis = await connectTestRedis();

@@ -7,15 +7,8 @@
 import type { PendingApproval } from '@script-harness/policy';
 import type { TaskRecord } from '@script-harness/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectTestRedis,
-  deleteKeys,
-  eventually,
-  type NodeReport,
-  startNode,
-  type TestNode,
-  testPrefix,
-} from './test-cluster.ts';
+import { eventually, type NodeReport, startNode, type TestNode } from './test-cluster.ts';
+import { connectTestRedis, deleteKeys, testPrefix } from './testing.ts';
 
 // Without Redis this file fails to load, with a message that says how to start one.
 const redis = await connectTestRedis();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { describeConnection, parseRedisUrl, redisOptionsOf } from './connection.ts';
-import { redisUrlFromEnv } from './mode.ts';
 
 describe('Redis connections', () => {
   it('reads host, port, credentials, database and TLS from a URL', () => {
@@ -36,14 +35,5 @@ describe('Redis connections', () => {
     const copy = redisOptionsOf(given);
     expect(copy).toEqual(given);
     expect(copy).not.toBe(given);
-  });
-
-  it('switches to the distributed mode only when HARNESS_REDIS_URL is set', () => {
-    expect(redisUrlFromEnv({})).toBeUndefined();
-    expect(redisUrlFromEnv({ HARNESS_REDIS_URL: '  ' })).toBeUndefined();
-    expect(redisUrlFromEnv({ HARNESS_REDIS_URL: ' redis://127.0.0.1:6379 ' })).toBe('redis://127.0.0.1:6379');
-    expect(() => redisUrlFromEnv({ HARNESS_REDIS_URL: 'localhost:6379' })).toThrow(
-      expect.objectContaining({ code: 'INVALID_REQUEST' }),
-    );
   });
 });

@@ -10,7 +10,6 @@ export {
   type RedisConnection,
   redisOptionsOf,
 } from './connection.ts';
-export { redisUrlFromEnv } from './mode.ts';
 export {
   type BullMQJobHandle,
   type BullMQJobQueue,

@@ -6,7 +6,8 @@
 import { HarnessError, type JobPriority } from '@script-harness/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type BullMQJobQueue, type BullMQQueueOptions, createBullMQQueue } from './queue.ts';
-import { connectTestRedis, deleteKeys, eventually, TEST_REDIS_URL, testPrefix } from './test-cluster.ts';
+import { eventually } from './test-cluster.ts';
+import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testPrefix } from './testing.ts';
 
 interface Payload {
   readonly label: string;

@@ -8,7 +8,8 @@ import { createSpawnTools, type TaskRecord } from '@script-harness/tools';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRedisTaskStore, type RedisTaskStore, type RedisTaskStoreOptions } from './task-store.ts';
-import { connectTestRedis, deleteKeys, eventually, TEST_REDIS_URL, testPrefix } from './test-cluster.ts';
+import { eventually } from './test-cluster.ts';
+import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testPrefix } from './testing.ts';
 
 // Without Redis this file fails to load, with a message that says how to start one.
 const redis = await connectTestRedis();

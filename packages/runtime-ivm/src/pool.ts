@@ -78,7 +78,8 @@ interface PoolChild {
   stderrTail: string;
 }
 
-const CHILD_ENTRY = new URL('./child.ts', import.meta.url);
+/** The child's entry next to this module: `child.ts` run from source, `child.js` in the built package. */
+const CHILD_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './child.ts' : './child.js', import.meta.url);
 const WATCHDOG_MS = 100;
 const RESTART_PAUSE_MS = 1_000;
 /** The parent's own reading of a child's memory acts only this far past the bound the child watches itself. */

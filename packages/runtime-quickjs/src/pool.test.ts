@@ -1,6 +1,7 @@
+import { Worker } from 'node:worker_threads';
 import { createHarness, defineTool, type ScriptResult } from '@script-harness/core';
 import { createTestTools } from '@script-harness/core/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createQuickJSRuntime } from './runtime.ts';
 
@@ -81,6 +82,26 @@ describe('QuickJS worker pool', () => {
       expect(runtime.stats()?.workerRestarts).toBe(2);
     } finally {
       await harness.close();
+    }
+  });
+
+  it('ends a recycled worker once the scripts it was running when recycled finish', async () => {
+    // Four scripts at once on one worker recycled after two: it retires with two still running,
+    // and must be terminated when they finish (a worker left running keeps its memory for good).
+    const terminated = vi.spyOn(Worker.prototype, 'terminate');
+    const runtime = await createQuickJSRuntime({ mode: 'pool', pool: { size: 1, recycleAfterScripts: 2 } });
+    const { tool } = waitTool(4);
+    const harness = createHarness({ runtime, tools: [tool] });
+    try {
+      const results = await Promise.all(
+        [10, 20, 30, 40].map((ms) => harness.run(`return await tools.wait({ ms: ${ms} });`)),
+      );
+      expect(results.map((r) => r.value)).toEqual([10, 20, 30, 40]);
+      expect(runtime.stats()?.workerRestarts).toBe(1);
+      expect(terminated).toHaveBeenCalledTimes(1);
+    } finally {
+      await harness.close();
+      terminated.mockRestore();
     }
   });
 

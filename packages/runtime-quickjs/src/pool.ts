@@ -62,7 +62,8 @@ interface PoolWorker {
   pinged: boolean;
 }
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url);
+/** The worker module next to this one: `worker.ts` run from source, `worker.js` in the built package. */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 export class QuickJSPool {
   readonly #size: number;
@@ -224,8 +225,12 @@ export class QuickJSPool {
         if (job === undefined) return;
         this.#finish(entry, job, message.outcome);
         entry.scriptsRun++;
-        if (entry.scriptsRun >= this.#recycleAfter || message.wasmBytes > this.#recycleAbove) this.#retire(entry);
-        else if (entry.retiring && entry.jobs.size === 0) void entry.worker.terminate();
+        // A retiring worker ends with its last script (it stays past the recycling bound until then).
+        if (entry.retiring) {
+          if (entry.jobs.size === 0) void entry.worker.terminate();
+        } else if (entry.scriptsRun >= this.#recycleAfter || message.wasmBytes > this.#recycleAbove) {
+          this.#retire(entry);
+        }
         return;
       }
     }

@@ -135,6 +135,17 @@ export {
   type TaskStore,
 } from './spawn.ts';
 export {
+  configuredGroups,
+  createToolset,
+  TOOL_GROUP_NAMES,
+  TOOL_GROUPS,
+  type ToolGroup,
+  type Toolset,
+  type ToolsetConfig,
+  ToolsetError,
+  type ToolsetOptions,
+} from './toolset.ts';
+export {
   type AbortOptions,
   createWorkspaceRoot,
   type DirectoryEntry,

@@ -4,9 +4,10 @@
  * forwarded as it comes and its exit code becomes the CLI's.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { EXIT_SCRIPT_FAILED } from '../exit-codes.ts';
+import { EXIT_SCRIPT_FAILED, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import type { CommandOutcome } from '../main.ts';
 
@@ -41,8 +42,15 @@ Examples:
     });
 }
 
-/** Runs the bench with `args` in `io.cwd`, so relative paths (--json FILE) are the caller's. */
+/**
+ * Runs the bench with `args` in `io.cwd`, so relative paths (--json FILE) are the caller's. The
+ * bench is not part of the published CLI: installed from the registry, the command says so (exit 2).
+ */
 export function benchCommand(args: readonly string[], io: CliIo, benchCli = BENCH_CLI): Promise<number> {
+  if (!existsSync(benchCli)) {
+    io.stderr.write('harness: the bench runs from a clone of the repository; it is not part of the installed CLI\n');
+    return Promise.resolve(EXIT_USAGE);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [benchCli, ...args], { cwd: io.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));

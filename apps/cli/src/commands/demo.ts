@@ -11,8 +11,13 @@ import { formatDemoReport, inCallOrder, type WrittenFile } from '../format.ts';
 import type { CliIo } from '../io.ts';
 import { createWorkspaceHarness } from './run.ts';
 
-/** The transcript and its seed workspace live in the repository's `examples/demo/`. */
-export const DEMO_DIRECTORY = fileURLToPath(new URL('../../../../examples/demo/', import.meta.url));
+/**
+ * The transcript and its seed workspace: the repository's `examples/demo/` when the CLI runs from
+ * source, the copy the build puts into `dist/demo/` when it runs from the published package.
+ */
+export const DEMO_DIRECTORY = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../../../../examples/demo/' : '../demo/', import.meta.url),
+);
 
 export interface DemoCommandOptions {
   readonly json?: boolean | undefined;

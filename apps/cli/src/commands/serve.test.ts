@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../io.ts';
 import { main } from '../main.ts';
-import { configShowCommand, parsePort, serveCommand } from './serve.ts';
+import { configShowCommand, NODE_ROLES, parsePort, serveCommand } from './serve.ts';
 
 const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
 const KEY = 'team-a-key-0123456789abcdef';
@@ -80,6 +80,32 @@ describe('harness config show', () => {
     expect(stderr()).toContain('no API keys are configured');
   });
 
+  it('takes --tools, --approve and --role into the configuration, and refuses a role without Redis', async () => {
+    const { io, stdout, stderr } = capture();
+    const env = { HARNESS_API_KEYS: `team-a:${KEY}`, HARNESS_REDIS_URL: 'redis://:hunter2@cache.internal:6379' };
+    const code = await configShowCommand({ tools: ['files', 'grep'], approve: 'deny', role: 'worker' }, io, env);
+    expect(stderr()).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout())).toMatchObject({
+      role: 'worker',
+      tools: { select: ['files', 'grep'] },
+      approvals: { mode: 'deny' },
+      redis: { url: 'redis://:********@cache.internal:6379' },
+    });
+    expect(stdout()).not.toContain('hunter2');
+
+    const refused = capture();
+    expect(await configShowCommand({ role: 'api' }, refused.io, { HARNESS_API_KEYS: `team-a:${KEY}` })).toBe(3);
+    expect(refused.stderr()).toContain(
+      'role (--role): the api role shares a queue with other nodes and needs redis.url',
+    );
+  });
+
+  it('uses the same role names as the server', async () => {
+    const server = await import('@script-harness/server');
+    expect([...NODE_ROLES].sort()).toEqual([...server.NODE_ROLES].sort());
+  });
+
   it('is reachable through main, with help for serve', async () => {
     const { io, stdout } = capture();
     expect(await main(['node', 'harness', 'serve', '--help'], io)).toBe(0);
@@ -88,11 +114,16 @@ describe('harness config show', () => {
       '--host <address>',
       '--config <file>',
       '--workspace <dir>',
+      '--tools <names>',
+      '--approve <mode>',
+      '--role <role>',
       '--insecure-no-auth',
     ]) {
       expect(stdout()).toContain(flag);
     }
     expect(await main(['node', 'harness', 'serve', '--port', 'x'], capture().io)).toBe(2);
+    expect(await main(['node', 'harness', 'serve', '--role', 'boss'], capture().io)).toBe(2);
+    expect(await main(['node', 'harness', 'serve', '--approve', 'maybe'], capture().io)).toBe(2);
   });
 });
 
@@ -104,7 +135,7 @@ describe('harness serve', () => {
     expect(stderr()).toContain('--insecure-no-auth');
   });
 
-  it('serves on 127.0.0.1 with --insecure-no-auth and exits 0 on SIGTERM', async () => {
+  it('serves on 127.0.0.1 with --insecure-no-auth and the tools and approvals of the flags, and exits 0 on SIGTERM', async () => {
     const env: Record<string, string | undefined> = {
       ...process.env,
       HARNESS_LOG_LEVEL: 'silent',
@@ -114,7 +145,19 @@ describe('harness serve', () => {
       if (name.startsWith('HARNESS_') && !/LOG_LEVEL|POOL_SIZE/.test(name)) delete env[name];
     const child = spawn(
       process.execPath,
-      [BIN, 'serve', '--insecure-no-auth', '--port', '0', '--workspace', directory],
+      [
+        BIN,
+        'serve',
+        '--insecure-no-auth',
+        '--port',
+        '0',
+        '--workspace',
+        directory,
+        '--tools',
+        'files',
+        '--approve',
+        'deny',
+      ],
       {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,6 +183,17 @@ describe('harness serve', () => {
         body: JSON.stringify({ code: 'return (await tools.listDir({})).entries.length' }),
       });
       expect(await run.json()).toMatchObject({ ok: true, metadata: { tenant: 'local' } });
+      // --tools files: no search tools; --approve deny: a write (the policy asks) is refused at once.
+      const probe = await fetch(`${url}/v1/scripts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          code:
+            "const attempt = async (call) => { try { await call(); return 'ran'; } catch (error) { return error.code; } };\n" +
+            "return [await attempt(() => tools.grep({ pattern: 'x' })), await attempt(() => tools.writeFile({ path: 'a.txt', content: 'x' }))];",
+        }),
+      });
+      expect(await probe.json()).toMatchObject({ ok: true, value: ['TOOL_NOT_FOUND', 'APPROVAL_DENIED'] });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

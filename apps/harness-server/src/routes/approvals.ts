@@ -1,7 +1,8 @@
 /**
  * `GET /v1/approvals` lists the tool calls of the caller's scripts that wait for a decision;
  * `POST /v1/approvals/{id}` approves or denies one. A tenant sees and decides only its own
- * approvals: another tenant's approval answers 404, exactly like one that does not exist.
+ * approvals: another tenant's approval answers 404, exactly like one that does not exist. With
+ * Redis, the approvals of every node are listed and decided on any node.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ServerContext } from '../context.ts';
@@ -15,7 +16,7 @@ import {
 } from '../schemas.ts';
 
 export function approvalRoutes(context: ServerContext): FastifyPluginAsyncZod {
-  const { broker, approvals } = context;
+  const { broker } = context;
 
   return async (app) => {
     app.get(
@@ -29,7 +30,7 @@ export function approvalRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => ({
-        approvals: broker.pending().filter((approval) => approvals.tenantOf(approval.id) === request.tenant),
+        approvals: broker.pending().filter((approval) => context.tenantOfApproval(approval.id) === request.tenant),
       }),
     );
 
@@ -56,11 +57,11 @@ export function approvalRoutes(context: ServerContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { id } = request.params;
-        if (approvals.tenantOf(id) !== request.tenant || broker.get(id) === undefined) {
+        if (context.tenantOfApproval(id) !== request.tenant || broker.get(id) === undefined) {
           throw new ApiError(404, 'NOT_FOUND', `there is no approval ${JSON.stringify(id)}`);
         }
         const { decision, reason, argsHash } = request.body;
-        const outcome = broker.decide(
+        const outcome = await broker.decide(
           id,
           decision,
           request.tenant,

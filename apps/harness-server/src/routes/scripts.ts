@@ -4,14 +4,14 @@
  * API call (`200` with `ok: false`); only requests that cannot be run at all get an error status.
  */
 import { randomUUID } from 'node:crypto';
-import { type ScriptEvent, toErrorData } from '@script-harness/core';
+import { toErrorData } from '@script-harness/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { effectiveMaxLimits } from '../config.ts';
 import type { ServerContext } from '../context.ts';
 import { disabledResponse, dryRunResponse, failedResult, scriptResponse } from '../execution.ts';
 import { prepareRun } from '../run-request.ts';
 import { ErrorResponseSchema, ScriptRequestSchema, ScriptResponseSchema } from '../schemas.ts';
-import { createEventStream, type EventStream, wantsEventStream } from '../sse.ts';
+import { createEventStream, wantsEventStream } from '../sse.ts';
 import { submitJob, telemetryParentOf } from './submit.ts';
 
 export function scriptRoutes(context: ServerContext): FastifyPluginAsyncZod {
@@ -65,56 +65,41 @@ export function scriptRoutes(context: ServerContext): FastifyPluginAsyncZod {
 
         const stream = wantsEventStream(request.headers.accept) ? createEventStream() : undefined;
         const caller = new AbortController();
-        context.owners.register(scriptId, { tenant, requestId: request.id });
-        const stopWatching =
-          stream === undefined
-            ? () => {}
-            : context.approvals.watch(scriptId, (approval) => stream.send('approval_requested', approval));
-        const release = () => {
-          stopWatching();
-          context.owners.release(scriptId);
-        };
-
-        let handle: ReturnType<typeof submitJob>;
-        try {
-          handle = submitJob(context, {
-            payload: {
-              kind: 'script',
-              source: body.code,
-              options: {
-                scriptId,
-                language,
-                ...(run.limits === undefined ? {} : { limits: run.limits }),
-                ...(run.tools === undefined ? {} : { tools: run.tools }),
-                ...(run.context === undefined ? {} : { context: run.context }),
-                ...(run.runtime === undefined ? {} : { runtime: run.runtime }),
-                ...(stream === undefined ? {} : { onEvent: forwardTo(stream) }),
-                telemetryParent: telemetryParentOf(request),
-              },
+        // The job is plain JSON: it may run on another node, whose events come back here.
+        const handle = submitJob(context, {
+          payload: {
+            kind: 'script',
+            source: body.code,
+            options: {
+              scriptId,
+              language,
+              ...(run.limits === undefined ? {} : { limits: run.limits }),
+              ...(run.tools === undefined ? {} : { tools: run.tools }),
+              ...(run.context === undefined ? {} : { context: run.context }),
+              ...(run.runtime === undefined ? {} : { runtime: run.runtime }),
+              telemetryParent: telemetryParentOf(request),
             },
-            priority: run.priority,
-            tenant,
-            signal: caller.signal,
-          });
-        } catch (error) {
-          release();
-          throw error;
-        }
+            owner: { tenant, requestId: request.id },
+            ...(stream === undefined ? {} : { stream: true }),
+          },
+          ...(stream === undefined ? {} : { onEvent: (event) => stream.send(event.event, event.data) }),
+          priority: run.priority,
+          tenant,
+          signal: caller.signal,
+        });
         // A caller that hangs up does not leave its script running.
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) caller.abort();
         });
 
         if (stream === undefined) {
-          try {
-            const outcome = await handle.result;
-            if (outcome.kind !== 'script') throw new Error('a script job ended with another kind of outcome');
-            return scriptResponse(outcome.result, 'enabled', tenant);
-          } finally {
-            release();
-          }
+          const outcome = await handle.result;
+          if (outcome.kind !== 'script') throw new Error('a script job ended with another kind of outcome');
+          return scriptResponse(outcome.result, 'enabled', tenant);
         }
 
+        // A refused submission is answered with its status (503), not as a stream.
+        if (!(await handle.enqueued)) await handle.result;
         reply.hijack();
         stream.attach(reply.raw, { 'x-request-id': request.id });
         try {
@@ -128,35 +113,10 @@ export function scriptRoutes(context: ServerContext): FastifyPluginAsyncZod {
           stream.send('script_error', { scriptId, result });
         } finally {
           stream.end();
-          release();
           context.metrics.requests.inc({ method: 'POST', route: '/v1/scripts', status: '200' });
         }
         return reply;
       },
     );
-  };
-}
-
-/**
- * Engine events go to the stream as they happen, under the names of the API (`progress` for
- * `script_progress`). The ending event is not forwarded: an attempt that is retried ends too, and
- * the stream must end once, with the final result.
- */
-function forwardTo(stream: EventStream): (event: ScriptEvent) => void {
-  return (event) => {
-    switch (event.type) {
-      case 'script_completed':
-      case 'script_error':
-        return;
-      case 'script_progress': {
-        const { type: _type, ...data } = event;
-        stream.send('progress', data);
-        return;
-      }
-      default: {
-        const { type, ...data } = event;
-        stream.send(type, data);
-      }
-    }
   };
 }

@@ -3,23 +3,18 @@
  * finished job is recorded for `harness_jobs_completed_total`, and the request's trace context
  * and id are handed to the engine's telemetry.
  */
-import { HarnessError, type JobHandle, type JobSubmission } from '@script-harness/core';
+import { HarnessError } from '@script-harness/core';
 import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
-import type { ExecutionJob, ExecutionOutcome } from '../execution.ts';
+import type { ExecutionHandle, ExecutionOutcome, ExecutionSubmission } from '../execution.ts';
 
-export function submitJob(
-  context: ServerContext,
-  submission: JobSubmission<ExecutionJob>,
-): JobHandle<ExecutionOutcome> {
+export function submitJob(context: ServerContext, submission: ExecutionSubmission): ExecutionHandle {
   const enqueuedAt = performance.now();
-  let handle: JobHandle<ExecutionOutcome>;
+  let handle: ExecutionHandle;
   try {
     handle = context.queue.submit(submission);
   } catch (error) {
-    if (error instanceof HarnessError && (error.code === 'QUEUE_FULL' || error.code === 'SHUTDOWN')) {
-      context.metrics.rejections.inc({ reason: error.code === 'QUEUE_FULL' ? 'queue_full' : 'shutdown' });
-    }
+    countRefusal(context, error);
     throw error;
   }
   handle.result.then(
@@ -28,9 +23,19 @@ export function submitJob(
         outcome: outcomeOk(outcome) ? 'ok' : 'error',
         durationMs: performance.now() - enqueuedAt,
       }),
-    () => context.telemetry.recordJob({ outcome: 'error', durationMs: performance.now() - enqueuedAt }),
+    async (error: unknown) => {
+      // With Redis, a submission can also be refused after the fact (the shared backlog was full).
+      if (!(await handle.enqueued)) countRefusal(context, error);
+      else context.telemetry.recordJob({ outcome: 'error', durationMs: performance.now() - enqueuedAt });
+    },
   );
   return handle;
+}
+
+function countRefusal(context: ServerContext, error: unknown): void {
+  if (error instanceof HarnessError && (error.code === 'QUEUE_FULL' || error.code === 'SHUTDOWN')) {
+    context.metrics.rejections.inc({ reason: error.code === 'QUEUE_FULL' ? 'queue_full' : 'shutdown' });
+  }
 }
 
 function outcomeOk(outcome: ExecutionOutcome): boolean {

@@ -1347,7 +1347,9 @@ return ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'requestA
 
     it('S58: a TypeScript transpiler bomb within the size cap fails alone: the next TypeScript script still prepares (threat 38)', () => {
       // Run in a fresh process: if the transpiler breaks, it must not take this suite down with it.
-      const prepare = new URL('../prepare.ts', import.meta.url).href;
+      // The preparer next to this suite: its source in the workspace, its build in the package.
+      const prepareFile = import.meta.url.endsWith('.ts') ? '../prepare.ts' : '../prepare.js';
+      const prepare = new URL(prepareFile, import.meta.url).href;
       const script = `import { prepareScript } from ${JSON.stringify(prepare)};
 const code = (source) => { const r = prepareScript(source, { language: 'ts', maxSourceBytes: 20 * 1024 }); return r.ok ? 'ok' : r.error.code; };
 const out = {};
