@@ -1,5 +1,5 @@
 import { createHarness, defineTool } from '@script-harness/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createIsolatedVMRuntime } from './runtime.ts';
 
@@ -171,6 +171,30 @@ describe('isolated-vm child-process pool', () => {
       expect(runtime.stats().processRestarts).toBe(1);
       expect(runtime.pids()).not.toContain(first);
       expect((await harness.run('return "fresh";')).value).toBe('fresh');
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('a child recycled while it runs scripts ends once they finish', async () => {
+    // Four scripts at once on one child recycled after two: it retires with two still running, and
+    // must end when they finish (a child left running keeps its memory for good).
+    const runtime = await createIsolatedVMRuntime({ size: 1, recycleAfterScripts: 2 });
+    const wait = defineTool({
+      name: 'wait',
+      description: 'Waits ms milliseconds.',
+      input: z.strictObject({ ms: z.number().int().min(0) }),
+      execute: ({ ms }) => new Promise<number>((resolve) => setTimeout(() => resolve(ms), ms)),
+    });
+    const harness = createHarness({ runtime, tools: [wait] });
+    try {
+      const [first] = runtime.pids();
+      const results = await Promise.all(
+        [10, 20, 200, 300].map((ms) => harness.run(`return await tools.wait({ ms: ${ms} });`)),
+      );
+      expect(results.map((result) => result.value)).toEqual([10, 20, 200, 300]);
+      expect(runtime.stats().processRestarts).toBe(1);
+      await vi.waitFor(() => expect(processAlive(first as number)).toBe(false), { timeout: 10_000 });
     } finally {
       await harness.close();
     }

@@ -339,8 +339,12 @@ export class IsolatedVMPool {
         if (job === undefined) return;
         this.#finish(child, job, message.outcome);
         child.scriptsRun++;
-        if (child.scriptsRun >= this.#recycleAfter) this.#retire(child);
-        else if (child.retiring && child.jobs.size === 0) void this.#stop(child);
+        // A retiring child ends with its last script (it stays past the recycling bound until then).
+        if (child.retiring) {
+          if (child.jobs.size === 0) void this.#stop(child);
+        } else if (child.scriptsRun >= this.#recycleAfter) {
+          this.#retire(child);
+        }
         return;
       }
       case 'fatal':
