@@ -176,6 +176,23 @@ describe('isolated-vm child-process pool', () => {
     }
   });
 
+  it('gives a script to the idle child that has waited longest, whose next isolate is ready', async () => {
+    const runtime = await createIsolatedVMRuntime({ size: 2 });
+    const harness = createHarness({ runtime, tools: [waitTool] });
+    try {
+      const [first, second] = runtime.pids();
+      expect((await harness.run('return 1;')).value).toBe(1);
+      // Both children are idle now; the one that just ran a script is preparing its next isolate.
+      const next = harness.run('await tools.wait({ ms: 2000 }); return 2;');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      process.kill(second as number, 'SIGKILL');
+      expect((await next).error).toMatchObject({ code: 'INTERNAL', retryable: true });
+      expect(runtime.pids()).toContain(first);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it('a child recycled while it runs scripts ends once they finish', async () => {
     // Four scripts at once on one child recycled after two: it retires with two still running, and
     // must end when they finish (a child left running keeps its memory for good).

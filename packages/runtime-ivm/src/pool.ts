@@ -30,7 +30,10 @@ import type {
 import type { ChildConfig, FromChild, ToChild } from './protocol.ts';
 
 export interface IsolatedVMPoolOptions {
-  /** Child processes; default 1. */
+  /**
+   * Child processes; default 2. Each prepares its next isolate as soon as a script ends, and the
+   * pool gives a script to the child that has waited longest, so with two one always has it ready.
+   */
   readonly size?: number;
   /** Scripts a child runs before it is replaced. Default 1,000. */
   readonly recycleAfterScripts?: number;
@@ -76,6 +79,8 @@ interface PoolChild {
   started: boolean;
   /** Last lines the child wrote to stderr (V8 prints its fatal errors there), for diagnostics. */
   stderrTail: string;
+  /** When the child was last given a script (a counter of the pool's picks). */
+  lastPicked: number;
 }
 
 /** The child's entry next to this module: `child.ts` run from source, `child.js` in the built package. */
@@ -137,6 +142,8 @@ export function childExecArgv(parentExecArgv: readonly string[]): string[] {
 export class IsolatedVMPool {
   readonly #size: number;
   readonly #recycleAfter: number;
+  /** Scripts handed to children so far, to tell which child waited longest. */
+  #picks = 0;
   readonly #killGraceMs: number;
   readonly #config: ChildConfig;
   readonly #children: PoolChild[] = [];
@@ -147,7 +154,7 @@ export class IsolatedVMPool {
   #watchdog: NodeJS.Timeout | undefined;
 
   constructor(options: IsolatedVMPoolOptions = {}) {
-    this.#size = Math.max(1, options.size ?? 1);
+    this.#size = Math.max(1, options.size ?? 2);
     this.#recycleAfter = options.recycleAfterScripts ?? 1_000;
     this.#killGraceMs = options.killGraceMs ?? 1_000;
     this.#config = {
@@ -238,6 +245,7 @@ export class IsolatedVMPool {
       dead: false,
       started: false,
       stderrTail: '',
+      lastPicked: 0,
     };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
@@ -282,15 +290,21 @@ export class IsolatedVMPool {
     let best: PoolChild | undefined;
     for (const child of this.#children) {
       if (child.retiring || child.dead) continue;
-      // Fewest scripts first; between equals, a child that is up rather than one still starting.
+      // Fewest scripts first; between equals, a child that is up rather than one still starting,
+      // then the one that waited longest: a child that just finished a script is busy preparing
+      // its next isolate, while one that has waited has its isolate ready.
       if (
         best === undefined ||
         child.jobs.size < best.jobs.size ||
-        (child.jobs.size === best.jobs.size && child.started && !best.started)
+        (child.jobs.size === best.jobs.size &&
+          (child.started !== best.started ? child.started : child.lastPicked < best.lastPicked))
       )
         best = child;
     }
-    if (best !== undefined) return best;
+    if (best !== undefined) {
+      best.lastPicked = ++this.#picks;
+      return best;
+    }
     // Every child is retiring: start a fresh one rather than queueing behind them.
     const fresh = this.#spawn();
     this.#children.push(fresh);
