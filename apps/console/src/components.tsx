@@ -33,7 +33,7 @@ export function JsonBlock(props: { value: unknown }) {
 }
 
 /** A script error: code, message and where. */
-export function ScriptError(props: { error: ErrorData }) {
+export function ScriptError(props: { error: Pick<ErrorData, 'code' | 'message' | 'line' | 'column' | 'details'> }) {
   const { error } = props;
   return (
     <div class="script-error" role="alert">

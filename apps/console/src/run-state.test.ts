@@ -9,7 +9,7 @@ function result(overrides: Partial<ScriptResult> = {}): ScriptResult {
     calls: [],
     console: [],
     warnings: [],
-    metadata: { scriptId: 's1', runtime: 'quickjs', durationMs: 12, toolCalls: 0 },
+    metadata: { scriptId: 's1', runtime: 'quickjs', durationMs: 12, toolCalls: 0, consoleDropped: 0 },
     ...overrides,
   };
 }
@@ -50,8 +50,16 @@ describe('applyRunEvent', () => {
           scriptId: 's1',
           result: result({
             calls: [
-              { callId: '1', tool: 'echo', args: { text: 'x' }, status: 'ok', value: { text: 'x' }, durationMs: 2 },
-              { callId: '2', tool: 'echo', args: { text: 'y' }, status: 'error', durationMs: 1 },
+              {
+                callId: '1',
+                tool: 'echo',
+                args: { text: 'x' },
+                status: 'ok',
+                value: { text: 'x' },
+                startedAt: 0,
+                durationMs: 2,
+              },
+              { callId: '2', tool: 'echo', args: { text: 'y' }, status: 'error', startedAt: 2, durationMs: 1 },
             ],
           }),
         },
@@ -66,7 +74,10 @@ describe('applyRunEvent', () => {
   });
 
   it('keeps a script error as the result, and ignores unknown events', () => {
-    const failed = result({ ok: false, error: { code: 'GUEST_ERROR', message: 'boom', line: 2 } });
+    const failed = result({
+      ok: false,
+      error: { code: 'GUEST_ERROR', message: 'boom', retryable: false, phase: 'execute', line: 2 },
+    });
     const state = fold([
       { event: 'something_new', data: {} },
       { event: 'script_error', data: { scriptId: 's1', result: failed } },

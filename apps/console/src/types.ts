@@ -1,56 +1,28 @@
-/** The shapes of the server's answers the console reads (see the server README and `/docs`). */
+/**
+ * The shapes of the server's answers the console reads (see the server README and `/docs`): the
+ * packages' own types where the server answers with them, so the page follows their changes.
+ */
+import type {
+  ScriptResult as CoreScriptResult,
+  HarnessErrorData as ErrorData,
+  ToolCallRecord,
+} from '@script-harness/core';
+import type { PendingApproval as PolicyPendingApproval } from '@script-harness/policy';
+import type { TaskRecord } from '@script-harness/tools';
 
-export interface ErrorData {
-  readonly code: string;
-  readonly message: string;
-  readonly retryable?: boolean;
-  readonly phase?: string;
-  readonly line?: number;
-  readonly column?: number;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
+export type { ErrorData, TaskRecord, ToolCallRecord };
 
-export interface ToolCallRecord {
-  readonly callId: string;
-  readonly tool: string;
-  readonly args: unknown;
-  readonly status: 'ok' | 'error' | 'aborted';
-  readonly value?: unknown;
-  readonly error?: ErrorData;
-  readonly durationMs: number;
-}
-
-export interface ScriptResult {
-  readonly ok: boolean;
-  readonly value?: unknown;
-  readonly error?: ErrorData;
-  readonly calls: readonly ToolCallRecord[];
-  readonly console: readonly { readonly level: string; readonly text: string; readonly atMs: number }[];
-  readonly warnings: readonly { readonly code: string; readonly message: string }[];
+/** A ScriptResult as `/v1/scripts` answers it: with the mode it ran in and whom it ran for. */
+export type ScriptResult = CoreScriptResult & {
   readonly mode?: string;
   readonly notice?: string;
-  readonly metadata: {
-    readonly scriptId: string;
-    readonly runtime: string;
-    readonly durationMs: number;
-    readonly toolCalls: number;
-    readonly tenant?: string;
-  };
-}
+  readonly metadata: CoreScriptResult['metadata'] & { readonly tenant?: string };
+};
 
-export interface PendingApproval {
-  readonly id: string;
-  readonly scriptId: string;
-  readonly callId: string;
-  readonly sequence: number;
-  readonly tool: string;
-  readonly args: unknown;
-  readonly argsHash: string;
-  readonly scriptExcerpt?: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
+/** A pending approval as the server shows it, with who asked when the server knows. */
+export type PendingApproval = PolicyPendingApproval & {
   readonly requestedBy?: { readonly tenant?: string; readonly requestId?: string };
-}
+};
 
 export type SettledStatus = 'approved' | 'denied' | 'timeout' | 'cancelled';
 
@@ -105,19 +77,6 @@ export interface RunDetail extends RunSummary {
   readonly language: string;
   readonly source: string;
   readonly sourceTruncated: boolean;
-}
-
-export interface TaskRecord {
-  readonly id: string;
-  readonly tool: string;
-  readonly args: unknown;
-  readonly status: string;
-  readonly startedAt: number;
-  readonly deadline: number;
-  readonly endedAt?: number;
-  readonly result?: unknown;
-  readonly error?: ErrorData;
-  readonly scriptId?: string;
 }
 
 export type HistoryItem =
