@@ -9,6 +9,8 @@
  * answered with `SHUTDOWN`; then the listener, the sandbox pool, the audit log and telemetry close.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -233,6 +235,31 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
   return { app, config, context, close };
 }
 
+/**
+ * A connection that never sends a request (a browser's or a load balancer's pre-connection) would
+ * hold the server's close until Node's request timeout: Node and fastify close only idle
+ * connections that have served a request. At close such connections are destroyed; there is
+ * nothing on them to finish. Connections that carry or carried a request close as before.
+ */
+function closeUnusedConnections(app: FastifyInstance): void {
+  const unused = new Set<Socket>();
+  let closing = false;
+  app.server.on('connection', (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  app.server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
+  app.addHook('preClose', async () => {
+    closing = true;
+    for (const socket of unused) socket.destroy();
+    unused.clear();
+  });
+}
+
 /** The approvals of `approvals.mode` allow and deny: nobody is asked. */
 function decideAtOnce(mode: 'allow' | 'deny'): ApprovalBroker {
   return mode === 'allow'
@@ -279,6 +306,7 @@ async function createHttpApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   }).withTypeProvider<ZodTypeProvider>();
+  closeUnusedConnections(app);
 
   app.setValidatorCompiler(validatorCompiler);
   // Response schemas document the API; answers are plain JSON and never fail on their way out.

@@ -4,11 +4,12 @@
  * at once, new work is refused, and the process exits 0.
  */
 import type { ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, readEventStream, startServerProcess, TENANT_KEYS } from './test-support.ts';
+import { eventually, readEventStream, startServerProcess, startTestServer, TENANT_KEYS } from './test-support.ts';
 
 const AUTH = { authorization: `Bearer ${TENANT_KEYS.alpha}` };
 
@@ -96,5 +97,22 @@ describe('shutdown', () => {
     expect(finished).toBeLessThan(64);
     expect(answers.filter((answer) => answer.status === 503)).not.toHaveLength(0);
     expect(await exited).toBe(0);
+  });
+
+  it('is not held up by a connection that never sent a request', async () => {
+    const server = await startTestServer();
+    const { hostname, port } = new URL(server.url);
+    // What a browser or a load balancer opens ahead of time: connected, silent.
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const socketClosed = new Promise((resolve) => socket.once('close', resolve));
+    // Node would keep it (and the shutdown) until its request timeout, minutes away.
+    const outcome = await Promise.race([
+      server.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still open after 10 s'), 10_000).unref()),
+    ]);
+    expect(outcome).toBe('closed');
+    await socketClosed;
   });
 });
