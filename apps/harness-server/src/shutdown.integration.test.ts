@@ -4,8 +4,8 @@
  * at once, new work is refused, and the process exits 0.
  */
 import type { ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
