@@ -198,6 +198,8 @@ describe('harness serve', () => {
       expect(await exited).toBe(0);
     } finally {
       clearTimeout(killer);
+      // A failed assertion above must not leave the server running.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 });
