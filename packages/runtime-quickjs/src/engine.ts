@@ -30,8 +30,10 @@ const variant = releaseSyncVariant as unknown as QuickJSSyncVariant;
 /**
  * One QuickJS WebAssembly module per thread, shared by its sandboxes. If a script exhausts the
  * thread's native stack inside the engine (deep recursion in a native builtin such as
- * `JSON.stringify`), the WebAssembly instance is left mid-call and cannot be trusted again: it is
- * marked poisoned, abandoned without disposal, and the next sandbox loads a fresh module.
+ * `JSON.stringify`), or QuickJS fails an internal check (it may on out-of-memory, or when freeing a
+ * runtime), the WebAssembly instance cannot be trusted again: it is marked poisoned and abandoned
+ * without disposal, the sandboxes still alive on it end as INTERNAL at their next step, and the next
+ * sandbox loads a fresh module.
  *
  * The holder also owns the module's WebAssembly memory and caps its growth. QuickJS's own memory
  * limit cannot see the size of blocks in this build (`malloc_usable_size` is unavailable under
@@ -50,6 +52,12 @@ export class QuickJSModuleHolder {
   refusals = 0;
   /** How many times the module was replaced after a fault. */
   replacements = 0;
+  readonly #poisoned = new WeakSet<QuickJSWASMModule>();
+
+  /** True once `module` faulted: nothing may call into it again. */
+  isPoisoned(module: QuickJSWASMModule): boolean {
+    return this.#poisoned.has(module);
+  }
 
   /** Counts a sandbox's memory limit towards the growth budget until the returned function is called. */
   reserve(bytes: number): () => void {
@@ -90,7 +98,12 @@ export class QuickJSModuleHolder {
     return this.#memory?.buffer.byteLength ?? 0;
   }
 
+  /**
+   * Marks `module` as faulted: the next sandbox loads a fresh module, and the sandboxes still alive
+   * on this one stop at their next step instead of calling into it again (`isPoisoned`).
+   */
   poison(module: QuickJSWASMModule): void {
+    this.#poisoned.add(module);
     if (this.#module === module) {
       this.#module = undefined;
       this.replacements++;
@@ -318,9 +331,12 @@ export async function runInFreshContext(
     );
     const settle = (deferred: QuickJSDeferredPromise, reply: string) => {
       if (disposed || !pending.delete(deferred)) return;
-      const replyHandle = context.newString(reply);
-      deferred.resolve(replyHandle);
-      replyHandle.dispose();
+      // A module that faulted under another script is not called again; the loop stops this script.
+      if (!holder.isPoisoned(module)) {
+        const replyHandle = context.newString(reply);
+        deferred.resolve(replyHandle);
+        replyHandle.dispose();
+      }
       wake?.();
     };
 
@@ -466,6 +482,18 @@ export async function runInFreshContext(
     const resultPromise = track(started.value);
 
     for (;;) {
+      // Another script on this thread's module made it fault (inline mode runs many at once): its
+      // state cannot be trusted, so this script ends here without calling into it again.
+      if (holder.isPoisoned(module)) {
+        poisoned = true;
+        return {
+          ok: false,
+          error: {
+            code: 'INTERNAL',
+            message: 'the QuickJS engine failed under another script; this script was stopped',
+          },
+        };
+      }
       // In batches: an interrupted job only rejects its own promise, so a script that keeps queueing
       // jobs would keep one unbounded call busy long past its deadline.
       const jobs = runtime.executePendingJobs(JOB_BATCH);
