@@ -6,6 +6,7 @@
 import * as fs from 'node:fs/promises';
 import { type AnyTool, defineTool, HarnessError, type ToolExecuteContext } from '@script-harness/core';
 import { z } from 'zod';
+import { jsonBytes, prefixWithinJsonBytes } from './json-size.ts';
 import { createWorkspaceRoot, fileSystemFailure, quote, type WorkspacePath, type WorkspaceRoot } from './workspace.ts';
 
 export interface FileToolsOptions {
@@ -163,7 +164,7 @@ async function readTextFile(
     let content = new TextDecoder('utf-8').decode(scan.kept);
     let truncated = scan.overflow;
     if (jsonBytes(content) > jsonBudget) {
-      content = prefixWithinJsonBytes(content, jsonBudget);
+      content = prefixWithinJsonBytes(content, jsonBudget - 2); // the budget holds the quotes too
       truncated = true;
     }
     // A cut mid-line would hand the model half a line it may take for the whole; end at the last
@@ -262,35 +263,6 @@ function utf8Boundary(bytes: Buffer): number {
   return lead + sequenceLength > bytes.length ? lead : bytes.length;
 }
 
-/** The longest prefix of `text` whose JSON string literal takes at most `budget` UTF-8 bytes. */
-function prefixWithinJsonBytes(text: string, budget: number): string {
-  let used = 2; // the quotes
-  let end = 0;
-  while (end < text.length) {
-    const code = text.charCodeAt(end);
-    let cost: number;
-    let width = 1;
-    if (code === 0x22 || code === 0x5c) cost = 2;
-    else if (code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d) cost = 2;
-    else if (code < 0x20) cost = 6;
-    else if (code < 0x80) cost = 1;
-    else if (code < 0x800) cost = 2;
-    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(end + 1))) {
-      cost = 4;
-      width = 2;
-    } else if (code >= 0xd800 && code <= 0xdfff) cost = 6;
-    else cost = 3;
-    if (used + cost > budget) break;
-    used += cost;
-    end += width;
-  }
-  return text.slice(0, end);
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
-
 function toLastLineEnd(text: string): string {
   const newline = text.lastIndexOf('\n');
   return newline === -1 ? text : text.slice(0, newline + 1);
@@ -343,10 +315,6 @@ async function listDirectory(
     }
   }
   return { entries, truncated };
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 function formatBytes(bytes: number): string {

@@ -17,6 +17,7 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { type AnyTool, defineTool, HarnessError, type ToolExecuteContext } from '@script-harness/core';
 import { z } from 'zod';
+import { jsonBytes, prefixWithinJsonBytes } from './json-size.ts';
 import {
   type AddressFilter,
   type CheckedDestination,
@@ -559,7 +560,7 @@ async function readResponse(response: http.IncomingMessage, options: ReadOptions
     truncated = true;
   }
   if (jsonBytes(text) > jsonBudget) {
-    text = prefixWithinJsonBytes(text, jsonBudget);
+    text = prefixWithinJsonBytes(text, jsonBudget - 2); // the budget holds the quotes too
     truncated = true;
   }
   return { url: finalUrl, status, headers, body: text, truncated };
@@ -664,39 +665,6 @@ function utf8Boundary(bytes: Buffer): number {
 function prefixWithinUtf8Bytes(text: string, budget: number): string {
   const bytes = Buffer.from(text, 'utf8').subarray(0, budget);
   return bytes.subarray(0, utf8Boundary(bytes)).toString('utf8');
-}
-
-/** The longest prefix of `text` whose JSON string literal takes at most `budget` UTF-8 bytes. */
-function prefixWithinJsonBytes(text: string, budget: number): string {
-  let used = 2; // the quotes
-  let end = 0;
-  while (end < text.length) {
-    const code = text.charCodeAt(end);
-    let cost: number;
-    let width = 1;
-    if (code === 0x22 || code === 0x5c) cost = 2;
-    else if (code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d) cost = 2;
-    else if (code < 0x20) cost = 6;
-    else if (code < 0x80) cost = 1;
-    else if (code < 0x800) cost = 2;
-    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(end + 1))) {
-      cost = 4;
-      width = 2;
-    } else if (code >= 0xd800 && code <= 0xdfff) cost = 6;
-    else cost = 3;
-    if (used + cost > budget) break;
-    used += cost;
-    end += width;
-  }
-  return text.slice(0, end);
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 function formatBytes(bytes: number): string {

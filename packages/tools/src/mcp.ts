@@ -22,6 +22,7 @@ import {
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
 import { type AnyTool, defineTool, HarnessError, redactHostPaths, type ToolExecuteContext } from '@script-harness/core';
 import { z } from 'zod';
+import { jsonBytes, prefixWithinJsonBytes } from './json-size.ts';
 
 /** A server started as a child process and spoken to over its stdin and stdout. */
 export interface McpStdioServerConfig {
@@ -410,8 +411,8 @@ export function contentResult(
     }
     truncated = true;
     if ((item.type === 'text' || item.type === 'resource') && item.text !== undefined) {
-      // What the item takes besides its text: the rest of its JSON and the separating comma.
-      const frame = jsonBytes({ ...item, text: '' }) - 2 + 1;
+      // What the item takes besides its text: the rest of its JSON (the text's quotes included) and the separating comma.
+      const frame = jsonBytes({ ...item, text: '' }) + 1;
       const text = prefixWithinJsonBytes(item.text, limitBytes - used - frame);
       if (text !== '') content.push({ ...item, text });
     }
@@ -745,28 +746,8 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** The longest prefix of `text` whose JSON string literal takes at most `budget` UTF-8 bytes. */
-function prefixWithinJsonBytes(text: string, budget: number): string {
-  if (budget <= 2) return '';
-  if (jsonBytes(text) <= budget) return text;
-  // Every code unit takes at least one byte, so no prefix longer than the budget fits.
-  let low = 0;
-  let high = Math.min(text.length, budget);
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (jsonBytes(text.slice(0, middle)) <= budget) low = middle;
-    else high = middle - 1;
-  }
-  const last = text.charCodeAt(low - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? low - 1 : low);
-}
-
 function bounded(text: string, maxChars: number): string {
   return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -14,6 +14,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type AnyTool, defineTool, HarnessError, type ToolExecuteContext } from '@script-harness/core';
 import { z } from 'zod';
+import { jsonBytes } from './json-size.ts';
 import {
   createWorkspaceRoot,
   errorCode,
@@ -649,8 +650,4 @@ async function removeCreated(workspace: WorkspaceRoot, target: WorkspacePath): P
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
   }
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }

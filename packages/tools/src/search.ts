@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { type AnyTool, defineTool, HarnessError, type ToolExecuteContext } from '@script-harness/core';
 import { z } from 'zod';
 import { UNLISTED_DIRECTORIES } from './files.ts';
+import { jsonBytes } from './json-size.ts';
 import {
   createWorkspaceRoot,
   type DirectoryEntry,
@@ -666,8 +667,4 @@ function workerFailure(error: unknown): HarnessError {
     return new HarnessError('TOOL_ERROR', 'the search ran out of memory; use a simpler pattern or a narrower path');
   }
   return new HarnessError('TOOL_ERROR', 'the search failed inside its worker');
-}
-
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
