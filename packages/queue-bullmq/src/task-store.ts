@@ -15,15 +15,15 @@
  * Values are kept as JSON strings in a hash and never decoded inside Redis: Lua's JSON would
  * round numbers and turn empty arrays into objects.
  */
+import { type AnyTool, errorData, HarnessError, type HarnessErrorData, toErrorData } from '@script-harness/core';
 import {
-  type AnyTool,
-  errorData,
-  HarnessError,
-  type HarnessErrorData,
-  toErrorData,
-  toPlainJson,
-} from '@script-harness/core';
-import type { TaskFilter, TaskPatch, TaskRecord, TaskStatus, TaskStore } from '@script-harness/tools';
+  executeTaskTool,
+  type TaskFilter,
+  type TaskPatch,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskStore,
+} from '@script-harness/tools';
 import type { Redis } from 'ioredis';
 import {
   closeClient,
@@ -488,36 +488,8 @@ function createAdoption(
     try {
       const started = await store.update(task.id, { status: 'running' }, { from: ['queued'] });
       if (started === undefined) return;
-      const output = await abortable(
-        Promise.resolve().then(() =>
-          target.execute(task.args, {
-            signal: controller.signal,
-            callId: `task-${task.id}`,
-            scriptId: task.scriptId ?? task.id,
-            maxOutputBytes,
-          }),
-        ),
-        controller.signal,
-      );
-      let checked: unknown = output;
-      if (target.output !== undefined) {
-        const parsed = target.output.safeParse(output);
-        if (!parsed.success) {
-          throw new HarnessError(
-            'TOOL_ERROR',
-            `tools.${target.name} returned a value that does not match its output schema`,
-          );
-        }
-        checked = parsed.data;
-      }
-      const json = toPlainJson(checked);
-      if (json !== undefined && Buffer.byteLength(json, 'utf8') > maxOutputBytes) {
-        throw new HarnessError(
-          'OUTPUT_LIMIT',
-          `the result of tools.${target.name} is larger than ${maxOutputBytes} bytes`,
-        );
-      }
-      await end(task.id, 'succeeded', json === undefined ? {} : { result: JSON.parse(json) });
+      const result = await executeTaskTool(target, task, controller.signal, maxOutputBytes);
+      await end(task.id, 'succeeded', result === undefined ? {} : { result });
     } catch (error) {
       // Aborted: the task has ended elsewhere (cancel, deadline) or goes to another node; nothing to write.
       if (!controller.signal.aborted) await end(task.id, 'failed', { error: toErrorData(error, 'TOOL_ERROR') });
@@ -600,22 +572,4 @@ function matches(task: TaskRecord, filter: TaskFilter): boolean {
     (filter.tenant === undefined || task.tenant === filter.tenant) &&
     (filter.statuses === undefined || filter.statuses.includes(task.status))
   );
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -120,6 +120,7 @@ export {
   DEFAULT_MAX_TASK_TIMEOUT_MS,
   DEFAULT_MAX_WAIT_MS,
   DEFAULT_TASK_TIMEOUT_MS,
+  executeTaskTool,
   isSpawnTool,
   LIVE_TASK_STATUSES,
   type MemoryTaskStoreOptions,

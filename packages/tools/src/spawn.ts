@@ -405,36 +405,8 @@ export function createSpawnTools(options: SpawnToolsOptions): SpawnTools {
     const run = async (): Promise<void> => {
       const started = await store.update(task.id, { status: 'running' }, { from: ['queued'] });
       if (started === undefined) return;
-      const output = await abortable(
-        Promise.resolve().then(() =>
-          target.execute(task.args, {
-            signal: controller.signal,
-            callId: `task-${task.id}`,
-            scriptId: task.scriptId ?? task.id,
-            maxOutputBytes,
-          }),
-        ),
-        controller.signal,
-      );
-      let checked: unknown = output;
-      if (target.output !== undefined) {
-        const result = target.output.safeParse(output);
-        if (!result.success) {
-          throw new HarnessError(
-            'TOOL_ERROR',
-            `tools.${target.name} returned a value that does not match its output schema`,
-          );
-        }
-        checked = result.data;
-      }
-      const json = toPlainJson(checked);
-      if (json !== undefined && Buffer.byteLength(json, 'utf8') > maxOutputBytes) {
-        throw new HarnessError(
-          'OUTPUT_LIMIT',
-          `the result of tools.${target.name} is larger than ${maxOutputBytes} bytes`,
-        );
-      }
-      await endTask(task.id, 'succeeded', json === undefined ? {} : { result: JSON.parse(json) });
+      const result = await executeTaskTool(target, task, controller.signal, maxOutputBytes);
+      await endTask(task.id, 'succeeded', result === undefined ? {} : { result });
     };
 
     run()
@@ -745,6 +717,47 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
     throw new HarnessError('INVALID_REQUEST', `${name} must be a positive integer`);
   }
   return chosen;
+}
+
+/**
+ * Runs the tool of a detached task (here or, with a shared store, on whichever node adopts it):
+ * the call stops with `signal`, and the output must match the tool's schema and fit
+ * `maxOutputBytes` as JSON. Resolves with the result as plain JSON data (undefined for none);
+ * rejects with the tool's error, TOOL_ERROR or OUTPUT_LIMIT, or the signal's reason.
+ */
+export async function executeTaskTool(
+  target: AnyTool,
+  task: Pick<TaskRecord, 'id' | 'args' | 'scriptId'>,
+  signal: AbortSignal,
+  maxOutputBytes: number,
+): Promise<unknown> {
+  const output = await abortable(
+    Promise.resolve().then(() =>
+      target.execute(task.args, {
+        signal,
+        callId: `task-${task.id}`,
+        scriptId: task.scriptId ?? task.id,
+        maxOutputBytes,
+      }),
+    ),
+    signal,
+  );
+  let checked: unknown = output;
+  if (target.output !== undefined) {
+    const parsed = target.output.safeParse(output);
+    if (!parsed.success) {
+      throw new HarnessError(
+        'TOOL_ERROR',
+        `tools.${target.name} returned a value that does not match its output schema`,
+      );
+    }
+    checked = parsed.data;
+  }
+  const json = toPlainJson(checked);
+  if (json !== undefined && Buffer.byteLength(json, 'utf8') > maxOutputBytes) {
+    throw new HarnessError('OUTPUT_LIMIT', `the result of tools.${target.name} is larger than ${maxOutputBytes} bytes`);
+  }
+  return json === undefined ? undefined : JSON.parse(json);
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
