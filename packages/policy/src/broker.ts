@@ -147,31 +147,12 @@ export function createApprovalBroker(options: ApprovalBrokerOptions = {}): Inter
     if (signal.aborted) {
       return Promise.resolve({ approved: false, reason: 'the call was cancelled before approval was requested' });
     }
-    let bound: Waiting['bound'];
-    let argsHash: string;
-    let shown: unknown;
-    try {
-      bound = deepFreeze(structuredClone({ tool: call.tool, args: call.args, sequence: call.sequence }));
-      argsHash = hashOf(bound);
-      shown = deepFreeze(structuredClone(redact(bound.args, bound.tool)));
-    } catch {
+    const binding = bindApproval(call, { redact, createdAt: now(), timeoutMs, scriptExcerpt: options.scriptExcerpt });
+    if (binding === undefined) {
       // Arguments without a canonical JSON form cannot be bound to a decision; nothing to approve.
       return Promise.resolve({ approved: false, reason: 'the arguments of this call cannot be shown for approval' });
     }
-    const createdAt = now();
-    const excerpt = options.scriptExcerpt?.(call);
-    const approval: PendingApproval = Object.freeze({
-      id: randomBytes(18).toString('base64url'),
-      scriptId: call.scriptId,
-      callId: call.callId,
-      sequence: call.sequence,
-      tool: call.tool,
-      args: shown,
-      argsHash,
-      ...(excerpt === undefined ? {} : { scriptExcerpt: excerpt }),
-      createdAt,
-      expiresAt: createdAt + timeoutMs,
-    });
+    const { approval, bound } = binding;
 
     return new Promise<ApprovalOutcome>((resolve) => {
       const settle: Waiting['settle'] = (status, outcome) => {
@@ -236,7 +217,7 @@ export function createApprovalBroker(options: ApprovalBrokerOptions = {}): Inter
         reason: 'the approval was shown with other arguments (argsHash differs); nothing was decided',
       };
     }
-    if (!stillBound(entry)) {
+    if (!isStillBound(entry)) {
       const refusal = 'the arguments changed after they were shown for approval';
       entry.settle('denied', { approved: false, reason: refusal });
       return { ok: false, reason: `${refusal}; the call was denied` };
@@ -272,14 +253,61 @@ function hashOf(bound: { tool: string; args: unknown; sequence: number }): strin
   return sha256Hex(canonicalJson(bound));
 }
 
+/** A call held for approval, bound to the frozen clone of what the approver is shown. */
+export interface BoundApproval {
+  readonly approval: PendingApproval;
+  /** Deep-frozen clone of `{ tool, args, sequence }` taken when the approval was requested. */
+  readonly bound: Readonly<{ tool: string; args: unknown; sequence: number }>;
+}
+
+/**
+ * Binds a call to an approval: a frozen clone of the call, its hash (`approvalHash`) and the
+ * redacted arguments shown to the approver. Undefined when the arguments have no canonical JSON
+ * form (nothing could be bound to a decision). Every broker builds its approvals here.
+ */
+export function bindApproval(
+  call: ToolCallRequest,
+  options: {
+    readonly redact: (args: unknown, tool: string) => unknown;
+    readonly createdAt: number;
+    readonly timeoutMs: number;
+    readonly scriptExcerpt?: ((request: ToolCallRequest) => string | undefined) | undefined;
+  },
+): BoundApproval | undefined {
+  let bound: BoundApproval['bound'];
+  let argsHash: string;
+  let shown: unknown;
+  try {
+    bound = deepFreeze(structuredClone({ tool: call.tool, args: call.args, sequence: call.sequence }));
+    argsHash = hashOf(bound);
+    shown = deepFreeze(structuredClone(options.redact(bound.args, bound.tool)));
+  } catch {
+    return undefined;
+  }
+  const excerpt = options.scriptExcerpt?.(call);
+  const approval: PendingApproval = Object.freeze({
+    id: randomBytes(18).toString('base64url'),
+    scriptId: call.scriptId,
+    callId: call.callId,
+    sequence: call.sequence,
+    tool: call.tool,
+    args: shown,
+    argsHash,
+    ...(excerpt === undefined ? {} : { scriptExcerpt: excerpt }),
+    createdAt: options.createdAt,
+    expiresAt: options.createdAt + options.timeoutMs,
+  });
+  return { approval, bound };
+}
+
 /**
  * Whether what would be approved is still what was shown. The stored clone is frozen, so its
  * hash can only differ if something defeated the freeze; the engine's live arguments, which the
  * tool will run with, can have been changed by any code holding the request.
  */
-function stillBound(entry: Waiting): boolean {
+export function isStillBound(held: BoundApproval & { readonly original: ToolCallRequest }): boolean {
   try {
-    return hashOf(entry.bound) === entry.approval.argsHash && approvalHash(entry.original) === entry.approval.argsHash;
+    return hashOf(held.bound) === held.approval.argsHash && approvalHash(held.original) === held.approval.argsHash;
   } catch {
     return false;
   }

@@ -19,11 +19,14 @@ export {
   type ApprovalStatus,
   type ApproveMode,
   approvalHash,
+  type BoundApproval,
+  bindApproval,
   createApprovalBroker,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   type DecideOptions,
   type DecideResult,
   type InteractiveApprovalBroker,
+  isStillBound,
   type PendingApproval,
 } from './broker.ts';
 export { describeCallingLines, findCallingLines } from './calling-lines.ts';

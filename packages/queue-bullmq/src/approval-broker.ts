@@ -13,16 +13,17 @@
  * The binding hash is the policy package's `approvalHash`, so an `argsHash` shown by any node
  * (or by the in-process broker) means the same call.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ApprovalBroker, ApprovalOutcome, ToolCallRequest } from '@script-harness/core';
 import {
   type ApprovalBrokerEvents,
   type ApprovalState,
   type ApprovalStatus,
-  approvalHash,
+  bindApproval,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   type DecideOptions,
   type DecideResult,
+  isStillBound,
   type PendingApproval,
   redactArgs,
 } from '@script-harness/policy';
@@ -204,32 +205,13 @@ export function createRedisApprovalBroker(options: RedisApprovalBrokerOptions): 
     if (signal.aborted) {
       return Promise.resolve({ approved: false, reason: 'the call was cancelled before approval was requested' });
     }
-    let bound: Held['bound'];
-    let argsHash: string;
-    let shown: unknown;
-    try {
-      bound = deepFreeze(structuredClone({ tool: call.tool, args: call.args, sequence: call.sequence }));
-      argsHash = approvalHash(bound);
-      shown = deepFreeze(structuredClone(redact(bound.args, bound.tool)));
-    } catch {
+    const binding = bindApproval(call, { redact, createdAt: now(), timeoutMs, scriptExcerpt: options.scriptExcerpt });
+    if (binding === undefined) {
       // Arguments without a canonical JSON form cannot be bound to a decision; nothing to approve.
       return Promise.resolve({ approved: false, reason: 'the arguments of this call cannot be shown for approval' });
     }
-    const createdAt = now();
-    const excerpt = options.scriptExcerpt?.(call);
+    const { approval, bound } = binding;
     const tenant = options.tenantOf?.(call);
-    const approval: PendingApproval = Object.freeze({
-      id: randomBytes(18).toString('base64url'),
-      scriptId: call.scriptId,
-      callId: call.callId,
-      sequence: call.sequence,
-      tool: call.tool,
-      args: shown,
-      argsHash,
-      ...(excerpt === undefined ? {} : { scriptExcerpt: excerpt }),
-      createdAt,
-      expiresAt: createdAt + timeoutMs,
-    });
 
     return new Promise<ApprovalOutcome>((resolve) => {
       const settle: Held['settle'] = (status, outcome) => {
@@ -312,7 +294,7 @@ export function createRedisApprovalBroker(options: RedisApprovalBrokerOptions): 
         reason: 'the approval was shown with other arguments (argsHash differs); nothing was decided',
       };
     }
-    if (!stillBound(entry)) {
+    if (!isStillBound(entry)) {
       const refusal = 'the arguments changed after they were shown for approval';
       entry.settle('denied', { approved: false, reason: refusal });
       return { ok: false, reason: `${refusal}; the call was denied` };
@@ -549,27 +531,4 @@ export function createRedisApprovalBroker(options: RedisApprovalBrokerOptions): 
       await closeClient(client);
     },
   };
-}
-
-/**
- * Whether what would be approved is still what was shown: the frozen clone and the engine's live
- * arguments (which the tool will run with) must both still hash to the approval's `argsHash`.
- */
-function stillBound(entry: Held): boolean {
-  try {
-    return (
-      approvalHash(entry.bound) === entry.approval.argsHash && approvalHash(entry.original) === entry.approval.argsHash
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** Freezes a value and everything reachable from it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const property of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[property]);
-  }
-  return value;
 }
