@@ -3,6 +3,7 @@ import { createQuickJSRuntime } from '@script-harness/runtime-quickjs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createDiscoveryTools, rankTools, tokenize } from './discovery.ts';
+import { toolContext } from './testing/tool-test-support.ts';
 
 function fixtureTool(name: string, description: string): AnyTool {
   return defineTool({
@@ -24,15 +25,7 @@ const FIXTURES: AnyTool[] = [
   fixtureTool('sendEmail', 'Sends a message to one recipient by mail.'),
 ];
 
-function context(overrides: Partial<ToolExecuteContext> = {}): ToolExecuteContext {
-  return {
-    signal: new AbortController().signal,
-    callId: '1',
-    scriptId: 'discovery-test',
-    maxOutputBytes: 256 * 1024,
-    ...overrides,
-  };
-}
+const context = (overrides: Partial<ToolExecuteContext> = {}) => toolContext('discovery-test', overrides);
 
 function names(query: string): string[] {
   return rankTools(FIXTURES, query).map((tool) => tool.name);

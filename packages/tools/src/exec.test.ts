@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   type AnyTool,
@@ -14,32 +13,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExecTool, type ExecResult } from './exec.ts';
 import { createPatchTool } from './patch.ts';
 import { createSearchTools } from './search.ts';
+import { type TemporaryWorkspace, temporaryWorkspace, toolContext } from './testing/tool-test-support.ts';
 
+let workspace: TemporaryWorkspace;
 let base: string;
 let root: string;
 let outside: string;
 
 beforeEach(async () => {
-  base = await fs.mkdtemp(path.join(os.tmpdir(), 'script-harness-exec-'));
-  root = path.join(base, 'root');
-  outside = path.join(base, 'outside');
-  await fs.mkdir(root);
-  await fs.mkdir(outside);
+  workspace = await temporaryWorkspace('exec', {});
+  ({ base, root, outside } = workspace);
 });
 
-afterEach(async () => {
-  await fs.rm(base, { recursive: true, force: true });
-});
+afterEach(() => workspace.remove());
 
-function context(overrides: Partial<ToolExecuteContext> = {}): ToolExecuteContext {
-  return {
-    signal: new AbortController().signal,
-    callId: '1',
-    scriptId: 'exec-test',
-    maxOutputBytes: 256 * 1024,
-    ...overrides,
-  };
-}
+const context = (overrides: Partial<ToolExecuteContext> = {}) => toolContext('exec-test', overrides);
 
 /** Calls the tool the way the harness does: input parsed, output checked against the schema. */
 async function call(tool: AnyTool, args: unknown, callContext: ToolExecuteContext = context()): Promise<ExecResult> {

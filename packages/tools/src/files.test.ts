@@ -1,36 +1,23 @@
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { type AnyTool, HarnessError, type ToolExecuteContext } from '@script-harness/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileTools, MAX_LIST_ENTRIES } from './files.ts';
+import { type TemporaryWorkspace, temporaryWorkspace, toolContext } from './testing/tool-test-support.ts';
 
+let workspace: TemporaryWorkspace;
 let base: string;
 let root: string;
 let outside: string;
 
 beforeEach(async () => {
-  base = await fs.mkdtemp(path.join(os.tmpdir(), 'script-harness-files-'));
-  root = path.join(base, 'root');
-  outside = path.join(base, 'outside');
-  await fs.mkdir(root);
-  await fs.mkdir(outside);
-  await fs.writeFile(path.join(outside, 'secret.txt'), 'outside secret\n');
+  workspace = await temporaryWorkspace('files', { 'secret.txt': 'outside secret\n' });
+  ({ base, root, outside } = workspace);
 });
 
-afterEach(async () => {
-  await fs.rm(base, { recursive: true, force: true });
-});
+afterEach(() => workspace.remove());
 
-function context(overrides: Partial<ToolExecuteContext> = {}): ToolExecuteContext {
-  return {
-    signal: new AbortController().signal,
-    callId: '1',
-    scriptId: 'files-test',
-    maxOutputBytes: 256 * 1024,
-    ...overrides,
-  };
-}
+const context = (overrides: Partial<ToolExecuteContext> = {}) => toolContext('files-test', overrides);
 
 /** Calls a tool the way the harness does: input parsed, output checked against the schema. */
 async function call(

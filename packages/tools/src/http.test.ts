@@ -11,6 +11,7 @@ import { type AnyTool, createHarness, HarnessError, type ToolExecuteContext } fr
 import { createQuickJSRuntime } from '@script-harness/runtime-quickjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpTool, type HttpResult, type HttpToolOptions, REDACTED_SECRET } from './http.ts';
+import { toolContext } from './testing/tool-test-support.ts';
 
 interface ReceivedRequest {
   readonly method: string;
@@ -144,15 +145,7 @@ function localTool(overrides: Partial<HttpToolOptions> = {}) {
   return { tool, lookups };
 }
 
-function context(overrides: Partial<ToolExecuteContext> = {}): ToolExecuteContext {
-  return {
-    signal: new AbortController().signal,
-    callId: '1',
-    scriptId: 'http-test',
-    maxOutputBytes: 256 * 1024,
-    ...overrides,
-  };
-}
+const context = (overrides: Partial<ToolExecuteContext> = {}) => toolContext('http-test', overrides);
 
 /** Validates the arguments as the harness would, runs the tool and checks its output schema. */
 async function call(tool: AnyTool, args: unknown, ctx: ToolExecuteContext = context()): Promise<HttpResult> {

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { type AnyTool, HarnessError, type ToolExecuteContext } from '@script-harness/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,33 +12,21 @@ import {
   matchesPathGlob,
   type SearchToolsOptions,
 } from './search.ts';
+import { type TemporaryWorkspace, temporaryWorkspace, toolContext } from './testing/tool-test-support.ts';
 
+let workspace: TemporaryWorkspace;
 let base: string;
 let root: string;
 let outside: string;
 
 beforeEach(async () => {
-  base = await fs.mkdtemp(path.join(os.tmpdir(), 'script-harness-search-'));
-  root = path.join(base, 'root');
-  outside = path.join(base, 'outside');
-  await fs.mkdir(root);
-  await fs.mkdir(outside);
-  await fs.writeFile(path.join(outside, 'secret.ts'), 'const secret = "TODO outside";\n');
+  workspace = await temporaryWorkspace('search', { 'secret.ts': 'const secret = "TODO outside";\n' });
+  ({ base, root, outside } = workspace);
 });
 
-afterEach(async () => {
-  await fs.rm(base, { recursive: true, force: true });
-});
+afterEach(() => workspace.remove());
 
-function context(overrides: Partial<ToolExecuteContext> = {}): ToolExecuteContext {
-  return {
-    signal: new AbortController().signal,
-    callId: '1',
-    scriptId: 'search-test',
-    maxOutputBytes: 256 * 1024,
-    ...overrides,
-  };
-}
+const context = (overrides: Partial<ToolExecuteContext> = {}) => toolContext('search-test', overrides);
 
 function tools(options: Partial<SearchToolsOptions> = {}): { fileSearch: AnyTool; grep: AnyTool } {
   const [fileSearch, grep] = createSearchTools({ root, ...options }) as [AnyTool, AnyTool];

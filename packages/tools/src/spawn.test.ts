@@ -16,6 +16,7 @@ import {
   type SpawnToolsOptions,
   type TaskRecord,
 } from './spawn.ts';
+import { toolContext } from './testing/tool-test-support.ts';
 
 /** A gate a test opens to let a tool finish. */
 function gate() {
@@ -99,15 +100,7 @@ function toolOf(spawn: SpawnTools, name: string): AnyTool {
   return tool;
 }
 
-function context(overrides: Partial<ToolExecuteContext> = {}): ToolExecuteContext {
-  return {
-    signal: new AbortController().signal,
-    callId: '1',
-    scriptId: 'spawn-test',
-    maxOutputBytes: 256 * 1024,
-    ...overrides,
-  };
-}
+const context = (overrides: Partial<ToolExecuteContext> = {}) => toolContext('spawn-test', overrides);
 
 /** Calls a spawn tool as the harness would: arguments validated first, the output checked after. */
 async function call<T = Record<string, unknown>>(
