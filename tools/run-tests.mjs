@@ -1,5 +1,7 @@
-// The whole test suite, as CI and the README run it: typecheck, lint, then every vitest test.
-// Ends with one line `N passed, N failed` (the vitest test counts); exits non-zero when any step failed.
+// The whole test suite, as CI and the README run it: the services the integration tests need
+// (Redis, Chromium: found, or installed from Debian and started), typecheck, lint, then every vitest
+// test. Ends with one line `N passed, N failed` (the vitest test counts); exits non-zero when any
+// step failed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,25 @@ const run = (label, command, args) => {
   steps.push({ label, ok });
   return ok;
 };
+
+/**
+ * Runs one of the ensure scripts (tools/redis, tools/browser), which prints `export NAME=value` once its service is there;
+ * when it cannot be had at all, the tests that need it are left out through `offVariable`, loudly.
+ */
+const ensureService = (label, script, variable, offVariable) => {
+  if (process.env[variable] !== undefined || process.env[offVariable] === 'off') return;
+  const result = spawnSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const match = new RegExp(`^export ${variable}=(.*)$`, 'm').exec(result.stdout ?? '');
+  if (result.status === 0 && match !== null) {
+    // The scripts quote with printf %q; the values (a URL, a path) need no unquoting beyond that.
+    process.env[variable] = match[1].replace(/^'(.*)'$/, '$1').replace(/\\(.)/g, '$1');
+    return;
+  }
+  console.error(`!!! ${label} could not be set up: the tests that need it are NOT run (${offVariable}=off) !!!`);
+  process.env[offVariable] = 'off';
+};
+ensureService('Redis', 'tools/redis/ensure-redis.sh', 'HARNESS_TEST_REDIS_URL', 'HARNESS_TEST_REDIS');
+ensureService('Chromium', 'tools/browser/ensure-chromium.sh', 'HARNESS_TEST_CHROMIUM', 'HARNESS_TEST_BROWSER');
 
 run('typecheck (tsc -b)', bin('tsc'), ['-b']);
 run('lint (biome check)', bin('biome'), ['check', '.']);
