@@ -10,6 +10,16 @@ import type { ServerConfig } from './config.ts';
 /** Time the shutdown may take beyond the grace period: cancelling, answering callers, closing the pool. */
 const SHUTDOWN_MARGIN_MS = 15_000;
 
+/**
+ * Signals raised by the faulting instruction itself, which close-with-grace would listen to by
+ * default. A JavaScript listener cannot handle them: libuv's handler queues the signal for the event
+ * loop and returns, and the instruction faults again, forever. Worse, V8 bounds-checks WebAssembly
+ * memory by catching SIGSEGV: with a listener installed, an out-of-bounds access in QuickJS spins a
+ * core at 100% instead of ending the script. Left alone, V8 turns them into errors or the process
+ * dies as it should.
+ */
+export const SYNCHRONOUS_FAULT_SIGNALS = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL'] as const;
+
 export interface StartServerOptions {
   readonly dependencies?: ServerDependencies;
   /** Install SIGTERM/SIGINT handlers that shut down gracefully and exit the process. */
@@ -50,6 +60,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     closeWithGrace(
       {
         delay: config.shutdownGraceMs + SHUTDOWN_MARGIN_MS,
+        skip: [...SYNCHRONOUS_FAULT_SIGNALS],
         logger: { error: (message: unknown) => logger.error(message) },
       },
       async ({ signal, err }) => {
