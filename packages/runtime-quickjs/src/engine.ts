@@ -1,6 +1,6 @@
 /**
- * Runs one script in a fresh QuickJS runtime + context on the current thread. Used directly in
- * inline mode and inside each pool worker.
+ * Boots hardened QuickJS sandboxes and runs one script in one, on the current thread. Used by the
+ * per-thread engine (snapshot.ts) in inline mode and inside each pool worker.
  */
 import releaseSyncVariant from '@jitl/quickjs-wasmfile-release-sync';
 import type {
@@ -53,6 +53,12 @@ export class QuickJSModuleHolder {
   /** How many times the module was replaced after a fault. */
   replacements = 0;
   readonly #poisoned = new WeakSet<QuickJSWASMModule>();
+  /** The compiled WebAssembly module to instantiate (compiling it again for every instance is slow). */
+  readonly #wasmModule: CompiledWasmModule | undefined;
+
+  constructor(options: { readonly wasmModule?: CompiledWasmModule } = {}) {
+    this.#wasmModule = options.wasmModule;
+  }
 
   /** True once `module` faulted: nothing may call into it again. */
   isPoisoned(module: QuickJSWASMModule): boolean {
@@ -82,7 +88,12 @@ export class QuickJSModuleHolder {
         () => this.refusals++,
       );
       this.#loading = newQuickJSWASMModuleFromVariant(
-        newVariant(variant, { wasmMemory: memory as unknown as CustomizeVariantOptions['wasmMemory'] }),
+        newVariant(variant, {
+          wasmMemory: memory as unknown as CustomizeVariantOptions['wasmMemory'],
+          ...(this.#wasmModule === undefined
+            ? {}
+            : { wasmModule: this.#wasmModule as CustomizeVariantOptions['wasmModule'] }),
+        }),
       ).then((module) => {
         this.#module = module;
         this.#memory = memory;
@@ -96,6 +107,11 @@ export class QuickJSModuleHolder {
   /** Size of the current module's WebAssembly memory: it only grows, so growth is a cheap signal. */
   get memoryBytes(): number {
     return this.#memory?.buffer.byteLength ?? 0;
+  }
+
+  /** The current module's WebAssembly memory (for snapshots, see snapshot.ts). */
+  get memoryBuffer(): ArrayBuffer | undefined {
+    return this.#memory?.buffer;
   }
 
   /**
@@ -147,6 +163,9 @@ function scriptFrames(stack: string | undefined, lineOffset: number): ScriptFram
   return frames;
 }
 
+/** A compiled `WebAssembly.Module` (this project's lib settings carry no WebAssembly types). */
+export type CompiledWasmModule = object;
+
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
@@ -193,8 +212,138 @@ const RUNTIME_OVERHEAD_BYTES = 1024 * 1024;
 const VALUE_PREFIX = '{"ok":true,"value":';
 const DESCRIBE_HEADROOM_BYTES = 4 * 1024 * 1024;
 
+/** The glue parts behind the injected globals and the error reader (see glue.ts). */
+type GluePart = 'tools' | 'io' | 'describe';
+const PART_SOURCES: Readonly<Record<GluePart, string>> = {
+  tools: TOOLS_SOURCE,
+  io: IO_SOURCE,
+  describe: DESCRIBE_SOURCE,
+};
+
+/** What the host functions of a booted sandbox do for the script running in it now. */
+interface ScriptHooks {
+  call(id: QuickJSHandle, name: QuickJSHandle, args: QuickJSHandle): QuickJSHandle;
+  emit(kind: QuickJSHandle, level: QuickJSHandle, text: QuickJSHandle): void;
+  load(name: QuickJSHandle): QuickJSHandle;
+  interrupt(): boolean;
+}
+
 /**
- * Executes `request` to completion in a fresh runtime and context, then disposes both.
+ * A runtime + context with the boot glue evaluated: code generation removed, intrinsics frozen,
+ * the injected globals in place. Its host functions and interrupt handler serve whichever script
+ * runs in it now (`hooks`), so a booted sandbox can be snapshotted and restored between scripts
+ * (snapshot.ts) as well as used once and disposed (`runInFreshContext`).
+ */
+export interface BootedSandbox {
+  readonly holder: QuickJSModuleHolder;
+  readonly module: QuickJSWASMModule;
+  readonly runtime: QuickJSRuntime;
+  readonly context: QuickJSContext;
+  readonly hostCall: QuickJSHandle;
+  readonly hostEmit: QuickJSHandle;
+  /** The glue's `run(fn, runJson)`. */
+  readonly runFn: QuickJSHandle;
+  /** Parts compiled at boot; a script compiles the others when it first needs them. */
+  readonly parts: ReadonlyMap<GluePart, QuickJSHandle>;
+  /** Handles that live as long as the sandbox. */
+  readonly handles: readonly QuickJSHandle[];
+  hooks: ScriptHooks | undefined;
+}
+
+/**
+ * Boots a sandbox on `module`. With `compileParts`, every glue part is compiled now (a sandbox
+ * that is snapshotted pays for them once, not per script); otherwise each script compiles the
+ * parts it uses. Returns undefined when the glue could not be evaluated (the module is out of
+ * memory); throws when the engine itself fails.
+ */
+export function bootSandbox(
+  holder: QuickJSModuleHolder,
+  module: QuickJSWASMModule,
+  compileParts: boolean,
+): BootedSandbox | undefined {
+  const runtime = module.newRuntime();
+  let context: QuickJSContext;
+  try {
+    context = runtime.newContext();
+  } catch (error) {
+    runtime.dispose();
+    throw error;
+  }
+  const handles: QuickJSHandle[] = [];
+  let hooks: ScriptHooks | undefined;
+  runtime.setInterruptHandler(() => hooks?.interrupt() ?? false);
+  const hostCall = context.newFunction('hostCall', (id, name, args) =>
+    hooks === undefined ? context.undefined : hooks.call(id, name, args),
+  );
+  const hostEmit = context.newFunction('hostEmit', (kind, level, text) => hooks?.emit(kind, level, text));
+  const hostLoad = context.newFunction('hostLoad', (name) =>
+    hooks === undefined ? context.undefined : hooks.load(name),
+  );
+  handles.push(hostCall, hostEmit, hostLoad);
+  // quickjs-emscripten creates this handle on first use; created now, so that a snapshot holds it.
+  void context.global;
+  const parts = new Map<GluePart, QuickJSHandle>();
+  const compile = (source: string): QuickJSHandle | undefined => {
+    const compiled = context.evalCode(source, GLUE_FILENAME, { type: 'global', strict: true });
+    if (compiled.error) {
+      compiled.error.dispose();
+      return undefined;
+    }
+    handles.push(compiled.value);
+    return compiled.value;
+  };
+  const fail = (): undefined => {
+    for (const handle of handles) if (handle.alive) handle.dispose();
+    disposeQuietly(context, runtime);
+    return undefined;
+  };
+  const factory = compile(BOOT_SOURCE);
+  if (factory === undefined) return fail();
+  const booted = context.callFunction(factory, context.undefined, hostLoad);
+  if (booted.error) {
+    booted.error.dispose();
+    return fail();
+  }
+  handles.push(booted.value);
+  if (compileParts) {
+    for (const part of Object.keys(PART_SOURCES) as GluePart[]) {
+      const compiled = compile(PART_SOURCES[part]);
+      if (compiled === undefined) return fail();
+      parts.set(part, compiled);
+    }
+  }
+  return {
+    holder,
+    module,
+    runtime,
+    context,
+    hostCall,
+    hostEmit,
+    runFn: booted.value,
+    parts,
+    handles,
+    get hooks() {
+      return hooks;
+    },
+    set hooks(value) {
+      hooks = value;
+    },
+  };
+}
+
+/** Disposes a booted sandbox; false when disposal failed inside the engine (the module must go). */
+export function disposeSandbox(sandbox: BootedSandbox): boolean {
+  sandbox.hooks = undefined;
+  try {
+    for (const handle of sandbox.handles) if (handle.alive) handle.dispose();
+  } catch {
+    return false;
+  }
+  return disposeQuietly(sandbox.context, sandbox.runtime);
+}
+
+/**
+ * Executes `request` to completion in a fresh runtime and context on `module`, then disposes both.
  * Never throws for anything the script does.
  */
 export async function runInFreshContext(
@@ -205,16 +354,39 @@ export async function runInFreshContext(
   bridge: HostBridge,
   signal: AbortSignal,
 ): Promise<RunOutcome> {
-  const release = holder.reserve(limits.memoryBytes + DESCRIBE_HEADROOM_BYTES + RUNTIME_OVERHEAD_BYTES);
-  let runtime: QuickJSRuntime;
-  let context: QuickJSContext;
+  const release = holder.reserve(sandboxReservation(limits));
   try {
-    runtime = module.newRuntime();
-    context = runtime.newContext();
-  } catch (error) {
+    const sandbox = bootSandbox(holder, module, false);
+    if (sandbox === undefined) {
+      return { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
+    }
+    const outcome = await runInSandbox(sandbox, limits, request, bridge, signal);
+    // A runtime the engine could not free keeps its memory inside the module: replace the module.
+    if (!holder.isPoisoned(module) && !disposeSandbox(sandbox)) holder.poison(module);
+    return outcome;
+  } finally {
     release();
-    throw error;
   }
+}
+
+/** The memory a sandbox's script may use, plus what the engine needs around it. */
+export function sandboxReservation(limits: SandboxLimits): number {
+  return limits.memoryBytes + DESCRIBE_HEADROOM_BYTES + RUNTIME_OVERHEAD_BYTES;
+}
+
+/**
+ * Runs `request` to completion in a booted sandbox and leaves the sandbox for the caller to dispose
+ * or restore. Never throws for anything the script does. When the engine itself fails, the
+ * sandbox's module is marked poisoned (`holder.isPoisoned`) and nothing may call into it again.
+ */
+export async function runInSandbox(
+  sandbox: BootedSandbox,
+  limits: SandboxLimits,
+  request: RunRequest,
+  bridge: HostBridge,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
+  const { holder, module, runtime, context } = sandbox;
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(limits.stackBytes);
   let deadline = Date.now() + request.timeoutMs;
@@ -223,7 +395,7 @@ export async function runInFreshContext(
   let overMemory = false;
   let nextMemoryCheck = Date.now() + MEMORY_CHECK_MS;
   let checkedMemoryBytes = holder.memoryBytes;
-  runtime.setInterruptHandler(() => {
+  const interrupt = (): boolean => {
     if (interrupted) return true;
     const now = Date.now();
     if (signal.aborted || (heldSince === undefined && now > deadline)) interrupted = true;
@@ -237,7 +409,7 @@ export async function runInFreshContext(
       overMemory = interrupted = used > limits.memoryBytes;
     }
     return interrupted;
-  });
+  };
   const pending = new Set<QuickJSDeferredPromise>();
   let disposed = false;
   /** Set once the script has failed and its error is being read. */
@@ -290,123 +462,108 @@ export async function runInFreshContext(
   // Refusals of memory growth seen before the current stretch of engine work (only this script runs
   // in the engine between two awaits, so a refusal after this mark was its own).
   let refusalsBefore = holder.refusals;
-  try {
-    const hostCall = track(
-      context.newFunction('hostCall', (idHandle, nameHandle, argsHandle) => {
-        const deferred = context.newPromise();
-        if (ended) {
-          pending.add(deferred);
-          settle(deferred, '{"ok":false,"error":{"code":"CANCELLED","message":"the script has ended"}}');
-          return deferred.handle;
-        }
-        try {
-          const callId = context.getNumber(idHandle);
-          const name = context.getString(nameHandle);
-          const argsJson = context.getString(argsHandle);
-          pending.add(deferred);
-          bridge.callTool(callId, name, argsJson).then(
-            (reply) => settle(deferred, reply),
-            () =>
-              settle(
-                deferred,
-                '{"ok":false,"error":{"code":"INTERNAL","message":"the host failed to answer the tool call"}}',
-              ),
-          );
-        } catch {
-          settle(deferred, '{"ok":false,"error":{"code":"INTERNAL","message":"the tool call could not be made"}}');
-        }
+  const settle = (deferred: QuickJSDeferredPromise, reply: string) => {
+    if (disposed || !pending.delete(deferred)) return;
+    // A module that faulted under another script is not called again; the loop stops this script.
+    if (!holder.isPoisoned(module)) {
+      const replyHandle = context.newString(reply);
+      deferred.resolve(replyHandle);
+      replyHandle.dispose();
+    }
+    wake?.();
+  };
+  // The caps, and the seed of the script's Math.random (see BOOT_SOURCE).
+  const runJson = track(context.newString(JSON.stringify({ ...request.caps, seed: randomSeed() })));
+  // Parts this script had to compile (the sandbox was booted without them), and parts made for it.
+  const compiledHere = new Map<GluePart, QuickJSHandle>();
+  const made = new Map<GluePart, QuickJSHandle>();
+  const partFactory = (part: GluePart): QuickJSHandle | undefined => {
+    const ready = sandbox.parts.get(part) ?? compiledHere.get(part);
+    if (ready !== undefined) return ready;
+    const compiled = context.evalCode(PART_SOURCES[part], GLUE_FILENAME, { type: 'global', strict: true });
+    if (compiled.error) {
+      compiled.error.dispose();
+      return undefined;
+    }
+    compiledHere.set(part, track(compiled.value));
+    return compiled.value;
+  };
+  const makePart = (part: 'tools' | 'io'): QuickJSHandle | undefined => {
+    const cached = made.get(part);
+    if (cached !== undefined) return cached;
+    const factory = partFactory(part);
+    if (factory === undefined) return undefined;
+    const data = track(
+      context.newString(
+        part === 'tools'
+          ? JSON.stringify({ names: request.toolNames, budget: toolCallBudget(request.contextJson) })
+          : request.contextJson,
+      ),
+    );
+    const result = context.callFunction(
+      factory,
+      context.undefined,
+      part === 'tools' ? sandbox.hostCall : sandbox.hostEmit,
+      data,
+      runJson,
+    );
+    if (result.error) {
+      result.error.dispose();
+      return undefined;
+    }
+    made.set(part, track(result.value));
+    return result.value;
+  };
+  sandbox.hooks = {
+    interrupt,
+    call(idHandle, nameHandle, argsHandle) {
+      const deferred = context.newPromise();
+      if (ended) {
+        pending.add(deferred);
+        settle(deferred, '{"ok":false,"error":{"code":"CANCELLED","message":"the script has ended"}}');
         return deferred.handle;
-      }),
-    );
-    const hostEmit = track(
-      context.newFunction('hostEmit', (kindHandle, levelHandle, textHandle) => {
-        if (ended) return;
-        try {
-          const kind = context.getString(kindHandle) === 'progress' ? 'progress' : 'console';
-          bridge.emit(kind, context.getString(levelHandle), context.getString(textHandle));
-        } catch {
-          // A listener's failure is the host's problem, never the script's.
-        }
-      }),
-    );
-    const settle = (deferred: QuickJSDeferredPromise, reply: string) => {
-      if (disposed || !pending.delete(deferred)) return;
-      // A module that faulted under another script is not called again; the loop stops this script.
-      if (!holder.isPoisoned(module)) {
-        const replyHandle = context.newString(reply);
-        deferred.resolve(replyHandle);
-        replyHandle.dispose();
       }
-      wake?.();
-    };
-
-    // Parts behind the injected globals, compiled on first use (see glue.ts).
-    const parts = new Map<string, QuickJSHandle>();
-    const loadPart = (part: 'tools' | 'io', capsJson: QuickJSHandle): QuickJSHandle | undefined => {
-      const cached = parts.get(part);
-      if (cached !== undefined) return cached;
-      const compiledPart = context.evalCode(part === 'tools' ? TOOLS_SOURCE : IO_SOURCE, GLUE_FILENAME, {
-        type: 'global',
-        strict: true,
-      });
-      if (compiledPart.error) {
-        compiledPart.error.dispose();
-        return undefined;
+      try {
+        const callId = context.getNumber(idHandle);
+        const name = context.getString(nameHandle);
+        const argsJson = context.getString(argsHandle);
+        pending.add(deferred);
+        bridge.callTool(callId, name, argsJson).then(
+          (reply) => settle(deferred, reply),
+          () =>
+            settle(
+              deferred,
+              '{"ok":false,"error":{"code":"INTERNAL","message":"the host failed to answer the tool call"}}',
+            ),
+        );
+      } catch {
+        settle(deferred, '{"ok":false,"error":{"code":"INTERNAL","message":"the tool call could not be made"}}');
       }
-      const partFactory = track(compiledPart.value);
-      const data = track(
-        context.newString(
-          part === 'tools'
-            ? JSON.stringify({ names: request.toolNames, budget: toolCallBudget(request.contextJson) })
-            : request.contextJson,
-        ),
-      );
-      const made = context.callFunction(
-        partFactory,
-        context.undefined,
-        part === 'tools' ? hostCall : hostEmit,
-        data,
-        capsJson,
-      );
-      if (made.error) {
-        made.error.dispose();
-        return undefined;
+      return deferred.handle;
+    },
+    emit(kindHandle, levelHandle, textHandle) {
+      if (ended) return;
+      try {
+        const kind = context.getString(kindHandle) === 'progress' ? 'progress' : 'console';
+        bridge.emit(kind, context.getString(levelHandle), context.getString(textHandle));
+      } catch {
+        // A listener's failure is the host's problem, never the script's.
       }
-      parts.set(part, track(made.value));
-      return made.value;
-    };
-    const hostLoad = track(
-      context.newFunction('hostLoad', (nameHandle, capsHandle) => {
-        // Called from wherever the script first reads the global, possibly at the edge of the stack:
-        // a failure here is the script's (the getter reports it and retries on next use), never the host's.
-        try {
-          const name = context.getString(nameHandle);
-          const exports = loadPart(name === 'console' || name === 'context' ? 'io' : 'tools', capsHandle);
-          return exports === undefined ? context.undefined : context.getProp(exports, name);
-        } catch {
-          return context.undefined;
-        }
-      }),
-    );
+    },
+    load(nameHandle) {
+      // Called from wherever the script first reads the global, possibly at the edge of the stack:
+      // a failure here is the script's (the getter reports it and retries on next use), never the host's.
+      try {
+        const name = context.getString(nameHandle);
+        const exports = makePart(name === 'console' || name === 'context' ? 'io' : 'tools');
+        return exports === undefined ? context.undefined : context.getProp(exports, name);
+      } catch {
+        return context.undefined;
+      }
+    },
+  };
 
-    const glueResult = context.evalCode(BOOT_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
-    if (glueResult.error) {
-      glueResult.error.dispose();
-      return interrupted
-        ? interruptedOutcome()
-        : { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
-    }
-    const factory = track(glueResult.value);
-    const capsJson = track(context.newString(JSON.stringify(request.caps)));
-    const bootResult = context.callFunction(factory, context.undefined, hostLoad, capsJson);
-    if (bootResult.error) {
-      bootResult.error.dispose();
-      return interrupted
-        ? interruptedOutcome()
-        : { ok: false, error: { code: 'INTERNAL', message: 'the sandbox could not be initialised' } };
-    }
-    const runFn = track(bootResult.value);
-
+  try {
     const errorOutcome = (envelope: Envelope | undefined, fallback: GuestErrorInfo['code']): RunOutcome => {
       if (envelope === undefined) {
         const code = classify(fallback, '', '');
@@ -435,20 +592,16 @@ export async function runInFreshContext(
       };
       return { ok: false, error };
     };
-    // Compiled on the failure path only; see DESCRIBE_SOURCE.
+    // The error reader runs on the failure path only; see DESCRIBE_SOURCE.
     const describeHandle = (handle: QuickJSHandle, fallback: GuestErrorInfo['code']): RunOutcome => {
       if (interrupted) return interruptedOutcome();
       // Reading the error may run code of the script (Proxy traps): from here on it reaches nothing.
       ended = true;
       // The script is over; give the error reader headroom in case the failure was running out of memory.
       runtime.setMemoryLimit(limits.memoryBytes + DESCRIBE_HEADROOM_BYTES);
-      const compiledDescribe = context.evalCode(DESCRIBE_SOURCE, GLUE_FILENAME, { type: 'global', strict: true });
-      if (compiledDescribe.error) {
-        compiledDescribe.error.dispose();
-        return errorOutcome(undefined, fallback);
-      }
-      const describeFn = track(compiledDescribe.value);
-      const toolsPart = parts.get('tools');
+      const describeFn = partFactory('describe');
+      if (describeFn === undefined) return errorOutcome(undefined, fallback);
+      const toolsPart = made.get('tools');
       const toolErrorClass = toolsPart === undefined ? undefined : track(context.getProp(toolsPart, 'ToolError'));
       const described = context.callFunction(
         describeFn,
@@ -473,7 +626,7 @@ export async function runInFreshContext(
       return outcome;
     }
     const scriptFn = track(compiled.value);
-    const started = context.callFunction(runFn, context.undefined, scriptFn);
+    const started = context.callFunction(sandbox.runFn, context.undefined, scriptFn, runJson);
     if (started.error) {
       const outcome = describeHandle(started.error, 'GUEST_ERROR');
       started.error.dispose();
@@ -569,15 +722,24 @@ export async function runInFreshContext(
     return { ok: false, error: { code: 'INTERNAL', message: 'the QuickJS runtime failed while running the script' } };
   } finally {
     disposed = true;
+    sandbox.hooks = undefined;
     if (!poisoned) {
-      for (const deferred of pending) deferred.dispose();
-      for (const handle of handles) if (handle.alive) handle.dispose();
-      // A runtime the engine could not free keeps its memory inside the module: replace the module.
-      if (!disposeQuietly(context, runtime)) holder.poison(module);
+      try {
+        for (const deferred of pending) deferred.dispose();
+        for (const handle of handles) if (handle.alive) handle.dispose();
+      } catch {
+        holder.poison(module);
+      }
     }
     pending.clear();
-    release();
   }
+}
+
+/** Four random 32-bit words, not all zero (the one state xoshiro128** never leaves). */
+function randomSeed(): number[] {
+  const words = crypto.getRandomValues(new Uint32Array(4));
+  if (words.every((word) => word === 0)) words[0] = 1;
+  return Array.from(words);
 }
 
 /** Bytes the runtime's objects, strings, buffers and code take, computed by walking them. */

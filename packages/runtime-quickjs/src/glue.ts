@@ -1,16 +1,16 @@
 /**
- * The guest-side glue, evaluated in every fresh QuickJS context before the script.
+ * The guest-side glue, evaluated when a QuickJS context is booted, before any script exists.
  *
  * The boot part runs first, so it captures the primordials the glue needs before any user code
  * exists; then it removes code generation (`eval`, `Function` and its siblings) and the globals
  * outside the allowlist, freezes the intrinsics and the global object, and installs `tools`,
  * `console`, `context`, `ToolError` and `ApprovalDeniedError` as read-only globals.
  *
- * QuickJS compiles about 90 µs per KB of source in WebAssembly and this runs for every script, so
- * only the boot part is compiled up front. The parts behind the injected globals are compiled the
- * first time the script reads the global (a getter calls the host, which compiles the part and
- * hands it the captured primordials); the error reader is compiled only when a script fails. A
- * script that uses none of them pays for none of them.
+ * The parts behind the injected globals are made for each script the first time it reads the
+ * global (a getter calls the host, which calls the part's factory with the script's data). A warm
+ * sandbox (snapshot.ts) compiles every part at boot, once; a context booted for a single script
+ * compiles only the parts that script uses (QuickJS compiles about 90 µs per KB of source in
+ * WebAssembly), and the error reader only when the script fails.
  *
  * Everything the glue hands the host is a string it built itself, so the host never touches a
  * guest object: no getter, Proxy trap or `toJSON` of the script ever runs on the host side.
@@ -32,13 +32,17 @@ export const REMOVED_GLOBALS = [
 ] as const;
 
 /**
- * `(hostLoad, capsJson) => run`. `hostLoad(name, capsJson)` returns the value of an injected
- * global (undefined when its part could not be compiled because the script was at its stack or
- * memory limit: the getter then throws, caches nothing, and compiles the part again on next use);
- * `run(fn)` calls the compiled script function and resolves to `{"ok":true}` or
+ * `(hostLoad) => run`. `hostLoad(name)` returns the value of an injected global for the current
+ * script (undefined when its part could not be made because the script was at its stack or memory
+ * limit: the getter then throws, caches nothing, and tries again on next use);
+ * `run(fn, runJson)` seeds `Math.random` from `runJson` (the caps and four random 32-bit words from
+ * the host), calls the compiled script function and resolves to `{"ok":true}` or
  * `{"ok":true,"value":<json>}`, or to a described failure.
+ *
+ * `Math.random` is the glue's own xoshiro128** generator, seeded by the host for every script: a
+ * sandbox restored from a snapshot would otherwise replay the snapshot's sequence in every script.
  */
-export const BOOT_SOURCE = `(function (hostLoad, capsJson) {
+export const BOOT_SOURCE = `(function (hostLoad) {
 'use strict';
 const G = globalThis, O = Object, freeze = O.freeze, define = O.defineProperty, protoOf = O.getPrototypeOf;
 const fnProtos = [protoOf(function () {}), protoOf(async function () {}), protoOf(function* () {}), protoOf(async function* () {})];
@@ -49,6 +53,14 @@ for (const p of fnProtos) {
 }
 define(G, 'Function', { value: fnProtos[0].constructor });
 for (const name of ${JSON.stringify(REMOVED_GLOBALS)}) delete G[name];
+const imul = Math.imul;
+let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+const next = () => {
+  const r = imul(((imul(s1, 5) << 7) | (imul(s1, 5) >>> 25)), 9), t = s1 << 9;
+  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
+  return r >>> 0;
+};
+define(Math, 'random', { value: freeze({ random() { return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992; } }.random) });
 for (const v of [fnProtos[1], fnProtos[2], fnProtos[3], protoOf(fnProtos[2].prototype), protoOf(fnProtos[3].prototype),
   protoOf(protoOf(fnProtos[3].prototype)), protoOf([][Symbol.iterator]()), protoOf(protoOf([][Symbol.iterator]())),
   protoOf(new Map()[Symbol.iterator]()), protoOf(new Set()[Symbol.iterator]()), protoOf(''[Symbol.iterator]()),
@@ -61,15 +73,18 @@ const loaded = O.create(null);
 for (const name of ${JSON.stringify(INJECTED_GLOBALS)}) {
   define(G, name, { get: freeze(function () {
     if (name in loaded) return loaded[name];
-    const v = hostLoad(name, capsJson);
+    const v = hostLoad(name);
     if (v === undefined) throw new RangeError(name + ' is unavailable at the stack or memory limit');
     return (loaded[name] = v);
   }) });
 }
 freeze(G);
-const maxChars = JSON.parse(capsJson).outputChars;
+let maxChars = 0;
 const fail = (message, preview) => JSON.stringify({ ok: false, name: 'Error', code: preview === undefined ? 'SERIALIZATION' : 'OUTPUT_LIMIT', message, preview });
-return function run(fn) {
+return function run(fn, runJson) {
+  const settings = JSON.parse(runJson);
+  maxChars = settings.outputChars;
+  [s0, s1, s2, s3] = settings.seed;
   return fn().then(function (value) {
     if (value === undefined) return '{"ok":true}';
     if (typeof value === 'function' || typeof value === 'symbol') return fail('the script returned a ' + typeof value + '; return plain data');

@@ -72,8 +72,12 @@ describe('QuickJS worker pool', () => {
     }
   });
 
-  it('recycles a worker after the configured number of scripts without losing any', async () => {
-    const runtime = await createQuickJSRuntime({ mode: 'pool', pool: { size: 1, recycleAfterScripts: 5 } });
+  it('recycles a worker after the configured number of scripts in fresh contexts without losing any', async () => {
+    const runtime = await createQuickJSRuntime({
+      mode: 'pool',
+      pool: { size: 1, recycleAfterScripts: 5 },
+      warmSandboxes: 0,
+    });
     const harness = createHarness({ runtime });
     try {
       const results: ScriptResult[] = [];
@@ -85,11 +89,30 @@ describe('QuickJS worker pool', () => {
     }
   });
 
+  it('does not count scripts in warm sandboxes towards recycling: their snapshot restore leaves nothing behind', async () => {
+    const runtime = await createQuickJSRuntime({
+      mode: 'pool',
+      pool: { size: 1, recycleAfterScripts: 3 },
+      warmSandboxes: 1,
+    });
+    const harness = createHarness({ runtime });
+    try {
+      for (let i = 0; i < 8; i++) expect((await harness.run(`return ${i};`)).value).toBe(i);
+      expect(runtime.stats()).toMatchObject({ warmRuns: 8, freshRuns: 0, workerRestarts: 0 });
+    } finally {
+      await harness.close();
+    }
+  });
+
   it('ends a recycled worker once the scripts it was running when recycled finish', async () => {
     // Four scripts at once on one worker recycled after two: it retires with two still running,
     // and must be terminated when they finish (a worker left running keeps its memory for good).
     const terminated = vi.spyOn(Worker.prototype, 'terminate');
-    const runtime = await createQuickJSRuntime({ mode: 'pool', pool: { size: 1, recycleAfterScripts: 2 } });
+    const runtime = await createQuickJSRuntime({
+      mode: 'pool',
+      pool: { size: 1, recycleAfterScripts: 2 },
+      warmSandboxes: 0,
+    });
     const { tool } = waitTool(4);
     const harness = createHarness({ runtime, tools: [tool] });
     try {

@@ -1,8 +1,8 @@
 /**
  * The worker-thread pool of the QuickJS runtime.
  *
- * Each worker loads the QuickJS module once and runs many scripts at a time, each in a fresh
- * runtime and context; scripts that wait for tool calls interleave, so a worker is never idle while
+ * Each worker loads QuickJS once and runs many scripts at a time, each in a warm sandbox restored
+ * from its snapshot or in a fresh runtime and context (see snapshot.ts); scripts that wait for tool calls interleave, so a worker is never idle while
  * a tool is slow. A new script goes to the worker with the fewest running scripts.
  *
  * The interrupt handler inside the worker enforces every deadline. The pool adds the kill switch
@@ -10,17 +10,22 @@
  * a long native builtin, where the interrupt handler is never consulted), the worker is terminated
  * and replaced; that script ends as TIMEOUT and the others on the worker as INTERNAL (retryable).
  * A worker that dies for any other reason ends its scripts as INTERNAL too, and the pool heals.
- * Workers are recycled after a number of scripts and when their memory grows past a bound.
+ * Workers are recycled after a number of scripts in fresh contexts and when their memory grows past
+ * a bound.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { GuestErrorInfo, HostBridge, RunOutcome, RunRequest, SandboxLimits } from '@script-harness/core';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.ts';
 
 export interface QuickJSPoolOptions {
   /** Worker threads; default: the number of cores. */
   readonly size?: number;
-  /** Scripts a worker runs before it is replaced. Default 1,000. */
+  /**
+   * Scripts a worker runs in fresh runtimes and contexts before it is replaced (they leave their
+   * fragments in the worker's shared QuickJS module). Scripts in warm sandboxes do not count: the
+   * snapshot restore leaves nothing of them behind. Default 1,000.
+   */
   readonly recycleAfterScripts?: number;
   /** Worker memory (JS heap outside WebAssembly plus WebAssembly memory) that triggers recycling. Default 512 MB. */
   readonly recycleAboveBytes?: number;
@@ -38,6 +43,10 @@ export interface PoolStats {
   readonly running: number;
   readonly workerRestarts: number;
   readonly workerKills: number;
+  /** Scripts that ran in a warm sandbox restored from a snapshot (see snapshot.ts). */
+  readonly warmRuns: number;
+  /** Scripts that found no warm sandbox idle and booted a fresh runtime and context. */
+  readonly freshRuns: number;
 }
 
 interface PoolJob {
@@ -54,7 +63,8 @@ interface PoolWorker {
   readonly worker: Worker;
   readonly ready: Promise<void>;
   readonly jobs: Map<number, PoolJob>;
-  scriptsRun: number;
+  /** Scripts run in fresh contexts on the worker's shared module (see `recycleAfterScripts`). */
+  freshScriptsRun: number;
   retiring: boolean;
   dead: boolean;
   /** When the worker last sent anything: a worker stuck in native code cannot answer. */
@@ -76,9 +86,13 @@ export class QuickJSPool {
   #closed = false;
   #restarts = 0;
   #kills = 0;
+  #warmRuns = 0;
+  #freshRuns = 0;
+  readonly #warmSandboxes: number;
   #watchdog: NodeJS.Timeout | undefined;
 
-  constructor(options: QuickJSPoolOptions = {}) {
+  constructor(options: QuickJSPoolOptions = {}, warmSandboxes = 2) {
+    this.#warmSandboxes = warmSandboxes;
     this.#size = Math.max(1, options.size ?? availableParallelism());
     this.#recycleAfter = options.recycleAfterScripts ?? 1_000;
     this.#recycleAbove = options.recycleAboveBytes ?? 512 * 1024 * 1024;
@@ -102,7 +116,15 @@ export class QuickJSPool {
       running += w.jobs.size;
       if (w.jobs.size > 0) busy++;
     }
-    return { size: this.#workers.length, busy, running, workerRestarts: this.#restarts, workerKills: this.#kills };
+    return {
+      size: this.#workers.length,
+      busy,
+      running,
+      workerRestarts: this.#restarts,
+      workerKills: this.#kills,
+      warmRuns: this.#warmRuns,
+      freshRuns: this.#freshRuns,
+    };
   }
 
   run(limits: SandboxLimits, request: RunRequest, bridge: HostBridge, signal: AbortSignal): Promise<RunOutcome> {
@@ -144,13 +166,14 @@ export class QuickJSPool {
   }
 
   #spawn(): PoolWorker {
-    const worker = new Worker(WORKER_URL, { resourceLimits: this.#resourceLimits });
+    const workerData: WorkerData = { warmSandboxes: this.#warmSandboxes };
+    const worker = new Worker(WORKER_URL, { resourceLimits: this.#resourceLimits, workerData });
     let markReady: () => void = () => {};
     const entry: PoolWorker = {
       worker,
       ready: new Promise<void>((resolve) => (markReady = resolve)),
       jobs: new Map(),
-      scriptsRun: 0,
+      freshScriptsRun: 0,
       retiring: false,
       dead: false,
       lastSeen: Date.now(),
@@ -223,12 +246,16 @@ export class QuickJSPool {
       case 'done': {
         const job = entry.jobs.get(message.jobId);
         if (job === undefined) return;
+        if (message.warm) this.#warmRuns++;
+        else {
+          this.#freshRuns++;
+          entry.freshScriptsRun++;
+        }
         this.#finish(entry, job, message.outcome);
-        entry.scriptsRun++;
         // A retiring worker ends with its last script (it stays past the recycling bound until then).
         if (entry.retiring) {
           if (entry.jobs.size === 0) void entry.worker.terminate();
-        } else if (entry.scriptsRun >= this.#recycleAfter || message.wasmBytes > this.#recycleAbove) {
+        } else if (entry.freshScriptsRun >= this.#recycleAfter || message.wasmBytes > this.#recycleAbove) {
           this.#retire(entry);
         }
         return;

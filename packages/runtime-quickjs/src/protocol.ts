@@ -34,8 +34,16 @@ export type FromWorker =
       readonly type: 'done';
       readonly jobId: number;
       readonly outcome: RunOutcome;
+      /** Whether the script ran in a warm sandbox restored from a snapshot. */
+      readonly warm: boolean;
       /** Size of the worker's WebAssembly memory after the job, for recycling decisions. */
       readonly wasmBytes: number;
       /** How many times this worker replaced a faulted QuickJS module. */
       readonly moduleReplacements: number;
     };
+
+/** What a worker is started with. */
+export interface WorkerData {
+  /** Warm sandboxes the worker keeps (see `QuickJSRuntimeOptions.warmSandboxes`). */
+  readonly warmSandboxes: number;
+}

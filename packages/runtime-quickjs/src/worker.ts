@@ -1,15 +1,16 @@
 /**
- * A pool worker: loads the QuickJS module once and runs many scripts, each in a fresh runtime and
- * context. Scripts interleave while they wait for tool calls, which the main thread executes.
+ * A pool worker: loads QuickJS once and runs many scripts, each in a warm sandbox restored from its
+ * snapshot or in a fresh runtime and context (see snapshot.ts). Scripts interleave while they wait
+ * for tool calls, which the main thread executes.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { DeadlineControl, HostBridge } from '@script-harness/core';
-import { QuickJSModuleHolder, runInFreshContext } from './engine.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, ToWorker, WorkerData } from './protocol.ts';
+import { QuickJSEngine } from './snapshot.ts';
 
 if (parentPort === null) throw new Error('worker.ts must run as a worker thread');
 const port = parentPort;
-const holder = new QuickJSModuleHolder();
+const starting = QuickJSEngine.create((workerData as WorkerData).warmSandboxes);
 
 interface Job {
   readonly controller: AbortController;
@@ -63,22 +64,16 @@ async function runJob(jobId: number, message: Extract<ToWorker, { type: 'run' }>
       send({ type: 'started', jobId, deadline });
     },
   };
-  const module = holder.ready ?? (await holder.get());
-  const outcome = await runInFreshContext(
-    holder,
-    module,
-    message.limits,
-    message.request,
-    bridge,
-    job.controller.signal,
-  );
+  const engine = await starting;
+  const { outcome, warm } = await engine.run(message.limits, message.request, bridge, job.controller.signal);
   jobs.delete(jobId);
   send({
     type: 'done',
     jobId,
     outcome,
-    wasmBytes: holder.ready === undefined ? 0 : wasmMemoryBytes(),
-    moduleReplacements: holder.replacements,
+    warm,
+    wasmBytes: wasmMemoryBytes(),
+    moduleReplacements: engine.holder.replacements,
   });
 }
 
@@ -88,5 +83,5 @@ function wasmMemoryBytes(): number {
   return usage.arrayBuffers + usage.external;
 }
 
-await holder.get();
+await starting;
 send({ type: 'ready' });

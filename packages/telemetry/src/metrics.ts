@@ -37,6 +37,7 @@ export const HARNESS_METRIC_NAMES = [
   'harness_pool_busy',
   'harness_worker_restarts_total',
   'harness_worker_kills_total',
+  'harness_sandbox_starts_total',
   'harness_jobs_queued',
   'harness_spawn_tasks_active',
 ] as const;
@@ -56,6 +57,7 @@ export interface HarnessInstruments {
   readonly poolBusy: ObservableGauge;
   readonly workerRestarts: ObservableCounter;
   readonly workerKills: ObservableCounter;
+  readonly sandboxStarts: ObservableCounter;
   readonly jobsQueued: ObservableGauge;
   readonly spawnTasksActive: ObservableGauge;
 }
@@ -107,6 +109,10 @@ export function createInstruments(meter: Meter): HarnessInstruments {
     }),
     workerKills: meter.createObservableCounter('harness_worker_kills_total', {
       description: 'Workers terminated because a script would not stop, by runtime.',
+    }),
+    sandboxStarts: meter.createObservableCounter('harness_sandbox_starts_total', {
+      description:
+        'Scripts by how their sandbox started: warm (restored from a snapshot) or fresh (booted for the script), by runtime.',
     }),
     jobsQueued: meter.createObservableGauge('harness_jobs_queued', {
       description: 'Jobs waiting in the queue.',

@@ -338,6 +338,9 @@ describe('createTelemetry', () => {
       expect(text).toContain('harness_script_duration_seconds_bucket{outcome="ok",runtime="quickjs",le="+Inf"} 1');
       expect(text).toContain('harness_pool_size{runtime="quickjs"} 1');
       expect(text).toContain('harness_worker_restarts_total{runtime="quickjs"} 0');
+      // Two scripts one after another: both found the worker's warm sandbox idle.
+      expect(text).toContain('harness_sandbox_starts_total{runtime="quickjs",start="warm"} 2');
+      expect(text).toContain('harness_sandbox_starts_total{runtime="quickjs",start="fresh"} 0');
       expect(text).toContain('harness_jobs_queued 3');
       expect(text).toContain('harness_spawn_tasks_active 2');
       expect(text).toContain('harness_jobs_completed_total{outcome="error"} 1');

@@ -72,6 +72,10 @@ export interface PoolFigures {
   readonly busy: number;
   readonly workerRestarts?: number;
   readonly workerKills?: number;
+  /** Scripts that ran in a warm sandbox restored from a snapshot. */
+  readonly warmRuns?: number;
+  /** Scripts that ran in a sandbox booted for them. */
+  readonly freshRuns?: number;
 }
 
 /** Figures of a job queue. */
@@ -100,8 +104,8 @@ export interface HarnessTelemetry extends Telemetry {
   /** Every metric as Prometheus text exposition, for the server's `/metrics`. */
   metricsText(): Promise<string>;
   /**
-   * Feeds `harness_pool_size`, `harness_pool_busy`, `harness_worker_restarts_total` and
-   * `harness_worker_kills_total`. Sources of one runtime add up. After `Unregister` the source is
+   * Feeds `harness_pool_size`, `harness_pool_busy`, `harness_worker_restarts_total`,
+   * `harness_worker_kills_total` and `harness_sandbox_starts_total`. Sources of one runtime add up. After `Unregister` the source is
    * no longer read, but the SDK keeps exporting the last figures of a series nothing observes any
    * more, so unregister a source that is gone for good, or replace it with its successor.
    */
@@ -212,6 +216,7 @@ export function createTelemetry(options: TelemetryOptions): HarnessTelemetry {
       instruments.poolBusy,
       instruments.workerRestarts,
       instruments.workerKills,
+      instruments.sandboxStarts,
       instruments.jobsQueued,
       instruments.spawnTasksActive,
     ],
@@ -467,15 +472,30 @@ function observe(
   spawnTasks: ReadonlySet<() => number | undefined>,
 ): void {
   // Several sources may share a label (two pools of one runtime): their figures add up.
-  const byRuntime = new Map<string, { size: number; busy: number; restarts: number; kills: number }>();
+  const byRuntime = new Map<
+    string,
+    { size: number; busy: number; restarts: number; kills: number; warm: number; fresh: number; starts: boolean }
+  >();
   for (const pool of pools) {
     const figures = readSafely(pool.read);
     if (figures === undefined) continue;
-    const sum = byRuntime.get(pool.runtime) ?? { size: 0, busy: 0, restarts: 0, kills: 0 };
+    const sum = byRuntime.get(pool.runtime) ?? {
+      size: 0,
+      busy: 0,
+      restarts: 0,
+      kills: 0,
+      warm: 0,
+      fresh: 0,
+      starts: false,
+    };
     sum.size += finite(figures.size);
     sum.busy += finite(figures.busy);
     sum.restarts += finite(figures.workerRestarts);
     sum.kills += finite(figures.workerKills);
+    // Only runtimes that count sandbox starts report them (isolated-vm has no warm sandboxes).
+    if (figures.warmRuns !== undefined || figures.freshRuns !== undefined) sum.starts = true;
+    sum.warm += finite(figures.warmRuns);
+    sum.fresh += finite(figures.freshRuns);
     byRuntime.set(pool.runtime, sum);
   }
   for (const [runtime, sum] of byRuntime) {
@@ -484,6 +504,10 @@ function observe(
     result.observe(instruments.poolBusy, sum.busy, attributes);
     result.observe(instruments.workerRestarts, sum.restarts, attributes);
     result.observe(instruments.workerKills, sum.kills, attributes);
+    if (sum.starts) {
+      result.observe(instruments.sandboxStarts, sum.warm, { runtime, start: 'warm' });
+      result.observe(instruments.sandboxStarts, sum.fresh, { runtime, start: 'fresh' });
+    }
   }
   if (queues.size > 0) {
     let queued = 0;
