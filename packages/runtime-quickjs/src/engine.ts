@@ -735,11 +735,20 @@ export async function runInSandbox(
   }
 }
 
+/** Random words drawn from the system in batches: one draw per script would cost more than the seeding. */
+const seedWords = new Uint32Array(1024);
+let seedOffset = seedWords.length;
+
 /** Four random 32-bit words, not all zero (the one state xoshiro128** never leaves). */
 function randomSeed(): number[] {
-  const words = crypto.getRandomValues(new Uint32Array(4));
-  if (words.every((word) => word === 0)) words[0] = 1;
-  return Array.from(words);
+  if (seedOffset === seedWords.length) {
+    crypto.getRandomValues(seedWords);
+    seedOffset = 0;
+  }
+  const words = Array.from(seedWords.subarray(seedOffset, seedOffset + 4));
+  seedOffset += 4;
+  if (!words.some((word) => word !== 0)) words[0] = 1;
+  return words;
 }
 
 /** Bytes the runtime's objects, strings, buffers and code take, computed by walking them. */

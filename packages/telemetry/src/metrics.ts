@@ -3,7 +3,15 @@
  * conventions (unit in the name, `_total` on counters) because Prometheus is where operators read
  * them; the OpenTelemetry SDK does the aggregation.
  */
-import type { Counter, Histogram, Meter, ObservableCounter, ObservableGauge, UpDownCounter } from '@opentelemetry/api';
+import type {
+  Counter,
+  Histogram,
+  Meter,
+  ObservableCounter,
+  ObservableGauge,
+  ObservableUpDownCounter,
+  UpDownCounter,
+} from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MetricReader } from '@opentelemetry/sdk-metrics';
 
@@ -43,12 +51,13 @@ export const HARNESS_METRIC_NAMES = [
 ] as const;
 
 export interface HarnessInstruments {
-  readonly scripts: Counter;
+  /** Observed from a `Tally` (see tally.ts), like the other per-script counters. */
+  readonly scripts: ObservableCounter;
   readonly scriptDuration: Histogram;
-  readonly toolCalls: Counter;
+  readonly toolCalls: ObservableCounter;
   readonly toolDuration: Histogram;
-  readonly errors: Counter;
-  readonly sandboxesActive: UpDownCounter;
+  readonly errors: ObservableCounter;
+  readonly sandboxesActive: ObservableUpDownCounter;
   readonly approvalsPending: UpDownCounter;
   readonly approvalWait: Histogram;
   readonly jobsCompleted: Counter;
@@ -64,24 +73,24 @@ export interface HarnessInstruments {
 
 export function createInstruments(meter: Meter): HarnessInstruments {
   return {
-    scripts: meter.createCounter('harness_scripts_total', {
+    scripts: meter.createObservableCounter('harness_scripts_total', {
       description: 'Scripts run, by outcome, error code and runtime.',
     }),
     scriptDuration: meter.createHistogram('harness_script_duration_seconds', {
       description: 'Wall time of a script run, from the run call to its result.',
       advice: { explicitBucketBoundaries: [...SCRIPT_DURATION_BUCKETS] },
     }),
-    toolCalls: meter.createCounter('harness_tool_calls_total', {
+    toolCalls: meter.createObservableCounter('harness_tool_calls_total', {
       description: 'Tool calls made by scripts, by tool and outcome.',
     }),
     toolDuration: meter.createHistogram('harness_tool_duration_seconds', {
       description: 'Wall time of a tool call, approval wait included.',
       advice: { explicitBucketBoundaries: [...SCRIPT_DURATION_BUCKETS] },
     }),
-    errors: meter.createCounter('harness_errors_total', {
+    errors: meter.createObservableCounter('harness_errors_total', {
       description: 'Errors by code: failed scripts and failed tool calls (aborted calls are not counted).',
     }),
-    sandboxesActive: meter.createUpDownCounter('harness_sandboxes_active', {
+    sandboxesActive: meter.createObservableUpDownCounter('harness_sandboxes_active', {
       description: 'Scripts between start and result.',
     }),
     approvalsPending: meter.createUpDownCounter('harness_approvals_pending', {

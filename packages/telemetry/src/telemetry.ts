@@ -42,6 +42,7 @@ import {
   PullMetricReader,
   renderPrometheusText,
 } from './metrics.ts';
+import { Tally } from './tally.ts';
 import { createTracerProvider, parentContext, parentSpanContext, type TracingOptions } from './tracing.ts';
 
 const INSTRUMENTATION_NAME = '@script-harness/telemetry';
@@ -143,8 +144,17 @@ interface ToolSeries {
   readonly untraced: ToolCallTelemetry;
 }
 
+/** The per-script counters (see tally.ts). */
+interface Tallies {
+  readonly scripts: Tally;
+  readonly toolCalls: Tally;
+  readonly errors: Tally;
+  readonly sandboxesActive: Tally;
+}
+
 interface Shared {
   readonly instruments: HarnessInstruments;
+  readonly tallies: Tallies;
   readonly codes: ReadonlyMap<ErrorCode, Attributes>;
   readonly approvalDecisions: Readonly<Record<'approved' | 'denied' | 'timeout', Attributes>>;
   runtimeSeries(runtime: string): RuntimeSeries;
@@ -173,8 +183,15 @@ export function createTelemetry(options: TelemetryOptions): HarnessTelemetry {
   // Keyed by label value, so at most maxToolLabels + 2 entries whatever names arrive.
   const toolSeriesByLabel = new Map<string, ToolSeries>();
 
+  const tallies: Tallies = {
+    scripts: new Tally(),
+    toolCalls: new Tally(),
+    errors: new Tally(),
+    sandboxesActive: new Tally(),
+  };
   const shared: Shared = {
     instruments,
+    tallies,
     codes,
     approvalDecisions: {
       approved: { decision: 'approved' },
@@ -210,8 +227,18 @@ export function createTelemetry(options: TelemetryOptions): HarnessTelemetry {
   const queues = new Set<() => QueueFigures | undefined>();
   const spawnTasks = new Set<() => number | undefined>();
   meter.addBatchObservableCallback(
-    (result) => observe(result, instruments, pools, queues, spawnTasks),
+    (result) => {
+      tallies.scripts.observe(result, instruments.scripts);
+      tallies.toolCalls.observe(result, instruments.toolCalls);
+      tallies.errors.observe(result, instruments.errors);
+      tallies.sandboxesActive.observe(result, instruments.sandboxesActive);
+      observe(result, instruments, pools, queues, spawnTasks);
+    },
     [
+      instruments.scripts,
+      instruments.toolCalls,
+      instruments.errors,
+      instruments.sandboxesActive,
       instruments.poolSize,
       instruments.poolBusy,
       instruments.workerRestarts,
@@ -237,7 +264,7 @@ export function createTelemetry(options: TelemetryOptions): HarnessTelemetry {
     startScript(start) {
       try {
         const series = shared.runtimeSeries(start.runtime);
-        instruments.sandboxesActive.add(1, series.active);
+        tallies.sandboxesActive.add(series.active, 1);
         if (tracer === undefined) return new UntracedScript(shared, series, start.parent);
         return new TracedScript(shared, series, start, tracer);
       } catch {
@@ -303,13 +330,12 @@ function createToolSeries(shared: Shared, label: string): ToolSeries {
 function recordToolCall(shared: Shared, series: ToolSeries, outcome: ToolCallTelemetryEnd): void {
   const { instruments } = shared;
   const { calls } = series;
-  instruments.toolCalls.add(
-    1,
+  shared.tallies.toolCalls.add(
     outcome.status === 'ok' ? calls.ok : outcome.status === 'aborted' ? calls.aborted : calls.error,
   );
   if (outcome.durationMs >= 0) instruments.toolDuration.record(outcome.durationMs / 1000, series.duration);
   if (outcome.status === 'error') {
-    instruments.errors.add(1, shared.codes.get(errorCodeLabel(outcome.code)));
+    shared.tallies.errors.add(shared.codes.get(errorCodeLabel(outcome.code)));
   }
   if (outcome.approvalWaitMs !== undefined && outcome.approvalWaitMs >= 0) {
     const decision =
@@ -320,11 +346,11 @@ function recordToolCall(shared: Shared, series: ToolSeries, outcome: ToolCallTel
 
 function recordScript(shared: Shared, series: RuntimeSeries, result: ScriptResult): ErrorCode | undefined {
   const { instruments } = shared;
-  instruments.sandboxesActive.add(-1, series.active);
+  shared.tallies.sandboxesActive.add(series.active, -1);
   const { durationMs } = result.metadata;
   const timed = Number.isFinite(durationMs) && durationMs >= 0;
   if (result.ok) {
-    instruments.scripts.add(1, series.ok);
+    shared.tallies.scripts.add(series.ok);
     if (timed) instruments.scriptDuration.record(durationMs / 1000, series.ok);
     return undefined;
   }
@@ -334,9 +360,9 @@ function recordScript(shared: Shared, series: RuntimeSeries, result: ScriptResul
     failed = { outcome: 'error', code, runtime: series.active.runtime };
     series.failed.set(code, failed);
   }
-  instruments.scripts.add(1, failed);
+  shared.tallies.scripts.add(failed);
   if (timed) instruments.scriptDuration.record(durationMs / 1000, series.durationError);
-  instruments.errors.add(1, shared.codes.get(code));
+  shared.tallies.errors.add(shared.codes.get(code));
   return code;
 }
 
