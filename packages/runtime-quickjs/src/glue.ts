@@ -53,14 +53,17 @@ for (const p of fnProtos) {
 }
 define(G, 'Function', { value: fnProtos[0].constructor });
 for (const name of ${JSON.stringify(REMOVED_GLOBALS)}) delete G[name];
-const imul = Math.imul;
 let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
-const next = () => {
-  const r = imul(((imul(s1, 5) << 7) | (imul(s1, 5) >>> 25)), 9), t = s1 << 9;
-  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
-  return r >>> 0;
-};
-define(Math, 'random', { value: freeze({ random() { return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992; } }.random) });
+const imul = Math.imul;
+define(Math, 'random', { value: freeze({ random() {
+  let r = 0;
+  for (let i = 5; i < 7; i++) {
+    const x = imul(s1, 5), t = s1 << 9;
+    r = r * 67108864 + (imul(x << 7 | x >>> 25, 9) >>> i);
+    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = s3 << 11 | s3 >>> 21;
+  }
+  return r / 9007199254740992;
+} }.random) });
 for (const v of [fnProtos[1], fnProtos[2], fnProtos[3], protoOf(fnProtos[2].prototype), protoOf(fnProtos[3].prototype),
   protoOf(protoOf(fnProtos[3].prototype)), protoOf([][Symbol.iterator]()), protoOf(protoOf([][Symbol.iterator]())),
   protoOf(new Map()[Symbol.iterator]()), protoOf(new Set()[Symbol.iterator]()), protoOf(''[Symbol.iterator]()),

@@ -47,9 +47,50 @@ async function measureRuns(
   });
 }
 
+interface SandboxStarts {
+  readonly warm: number;
+  readonly fresh: number;
+}
+
+/**
+ * How many scripts so far ran in a warm sandbox (restored from its snapshot) and in one booted for
+ * them, from the runtime's own counters (`engineStats()` inline, `stats()` in pool mode);
+ * undefined for a build that does not count them.
+ */
+function sandboxStarts(runtime: unknown): SandboxStarts | undefined {
+  const counters = runtime as { engineStats?: () => unknown; stats?: () => unknown };
+  for (const read of [counters.engineStats, counters.stats]) {
+    if (typeof read !== 'function') continue;
+    const figures = read.call(runtime) as { warmRuns?: unknown; freshRuns?: unknown } | undefined;
+    if (typeof figures?.warmRuns === 'number' && typeof figures.freshRuns === 'number') {
+      return { warm: figures.warmRuns, fresh: figures.freshRuns };
+    }
+  }
+  return undefined;
+}
+
+/** Runs `measure` and says in which sandboxes its scripts ran, so a note never claims what was not measured. */
+async function withSandboxStarts<T>(
+  runtime: unknown,
+  measure: () => Promise<T>,
+): Promise<{ result: T; starts: string }> {
+  const before = sandboxStarts(runtime);
+  const result = await measure();
+  const after = sandboxStarts(runtime);
+  if (before === undefined || after === undefined) return { result, starts: '' };
+  const warm = after.warm - before.warm;
+  const fresh = after.fresh - before.fresh;
+  return {
+    result,
+    starts: `; sandboxes: ${warm.toLocaleString('en-US')} restored from their snapshot, ${fresh.toLocaleString('en-US')} booted for the script`,
+  };
+}
+
 async function quickjsRun(context: RunContext, source: string, tools: readonly AnyTool[] = []): Promise<Measurement> {
-  const harness = createHarness({ runtime: await inlineQuickJSRuntime(context), tools });
-  return latencyMeasurement(await measureRuns(context.profile, harness, source, 2), 'inline mode');
+  const runtime = await inlineQuickJSRuntime(context);
+  const harness = createHarness({ runtime, tools });
+  const { result, starts } = await withSandboxStarts(runtime, () => measureRuns(context.profile, harness, source, 2));
+  return latencyMeasurement(result, `inline mode${starts}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,19 +149,22 @@ async function poolTrivial(context: RunContext): Promise<Measurement> {
   const pool = await poolQuickJSRuntime(context);
   if ('missing' in pool) return notLanded(pool.missing);
   const harness = createHarness({ runtime: pool.found });
-  return latencyMeasurement(
-    await measureRuns(context.profile, harness, TRIVIAL_SCRIPT, 2),
-    'pool mode (2 workers), one script at a time',
+  const { result, starts } = await withSandboxStarts(pool.found, () =>
+    measureRuns(context.profile, harness, TRIVIAL_SCRIPT, 2),
   );
+  return latencyMeasurement(result, `pool mode (2 workers), one script at a time${starts}`);
 }
 
 async function poolOneTool(context: RunContext): Promise<Measurement> {
   const pool = await poolQuickJSRuntime(context);
   if ('missing' in pool) return notLanded(pool.missing);
   const harness = createHarness({ runtime: pool.found, tools: [noopTool] });
+  const { result, starts } = await withSandboxStarts(pool.found, () =>
+    measureRuns(context.profile, harness, ONE_TOOL_SCRIPT, 2),
+  );
   return latencyMeasurement(
-    await measureRuns(context.profile, harness, ONE_TOOL_SCRIPT, 2),
-    'pool mode (2 workers), one script at a time; the tool call crosses from the worker to this thread and back',
+    result,
+    `pool mode (2 workers), one script at a time; the tool call crosses from the worker to this thread and back${starts}`,
   );
 }
 
@@ -129,19 +173,21 @@ async function poolThroughput(context: RunContext): Promise<Measurement> {
   if ('missing' in pool) return notLanded(pool.missing);
   const harness = createHarness({ runtime: pool.found });
   const perBatch = 2 * context.profile.scriptsPerWorkerBatch;
-  const figures = await measureTask(
-    context.profile,
-    async () => {
-      const results = await Promise.all(Array.from({ length: perBatch }, () => harness.run(TRIVIAL_SCRIPT)));
-      const failed = results.find((result) => !result.ok);
-      if (failed !== undefined) throw new Error(`a pooled script failed: ${failed.error?.code}`);
-    },
-    { iterations: Math.min(context.profile.iterations, 32) },
+  const { result: figures, starts } = await withSandboxStarts(pool.found, () =>
+    measureTask(
+      context.profile,
+      async () => {
+        const results = await Promise.all(Array.from({ length: perBatch }, () => harness.run(TRIVIAL_SCRIPT)));
+        const failed = results.find((result) => !result.ok);
+        if (failed !== undefined) throw new Error(`a pooled script failed: ${failed.error?.code}`);
+      },
+      { iterations: Math.min(context.profile.iterations, 32) },
+    ),
   );
   return throughputMeasurement(
     figures,
     perBatch,
-    `${perBatch} concurrent harness.run('${TRIVIAL_SCRIPT}') per batch, pool of 2 workers`,
+    `${perBatch} concurrent harness.run('${TRIVIAL_SCRIPT}') per batch, pool of 2 workers${starts}`,
   );
 }
 
