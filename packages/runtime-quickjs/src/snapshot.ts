@@ -54,7 +54,8 @@ const MAX_REUSED_MEMORY_BYTES = 32 * 1024 * 1024;
  */
 export function readMemoryLayout(bytes: Uint8Array): MemoryLayout | undefined {
   let offset = 8;
-  const u32 = (): number => {
+  /** A LEB128 number; `signed` for i32 constants, whose last byte carries the sign in bit 6. */
+  const leb = (signed = false): number => {
     let result = 0;
     let shift = 0;
     let byte: number;
@@ -63,40 +64,29 @@ export function readMemoryLayout(bytes: Uint8Array): MemoryLayout | undefined {
       result += (byte & 0x7f) * 2 ** shift;
       shift += 7;
     } while (byte & 0x80);
-    return result;
-  };
-  const i32 = (): number => {
-    let result = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      byte = bytes[offset++] ?? 0;
-      result |= (byte & 0x7f) << shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return shift < 32 && byte & 0x40 ? result | (-1 << shift) : result;
+    return signed && byte & 0x40 ? result - 2 ** shift : result;
   };
   let stackBase: number | undefined;
   let dataEnd = 0;
   while (offset < bytes.length) {
     const section = bytes[offset++];
-    const size = u32();
+    const size = leb();
     const end = offset + size;
     if (section === 6) {
       // The first global: (global (mut i32) (i32.const STACK_BASE)).
-      u32();
+      leb();
       const [type, mutable, opcode] = [bytes[offset], bytes[offset + 1], bytes[offset + 2]];
       offset += 3;
       if (type !== 0x7f || mutable !== 1 || opcode !== 0x41) return undefined;
-      stackBase = i32();
+      stackBase = leb(true);
     } else if (section === 11) {
-      const count = u32();
+      const count = leb();
       for (let index = 0; index < count; index++) {
         // Only active segments at a constant offset in memory 0 (flag 0).
-        if (u32() !== 0 || bytes[offset++] !== 0x41) return undefined;
-        const at = i32();
+        if (leb() !== 0 || bytes[offset++] !== 0x41) return undefined;
+        const at = leb(true);
         if (bytes[offset++] !== 0x0b) return undefined;
-        const length = u32();
+        const length = leb();
         offset += length;
         dataEnd = Math.max(dataEnd, at + length);
       }
