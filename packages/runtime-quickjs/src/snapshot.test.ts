@@ -74,6 +74,9 @@ describe('warm sandboxes', () => {
     const warm = await WarmSandbox.create(await compiledQuickJS());
     if (warm === undefined) throw new Error('no warm sandbox');
     expect(warm.isPristine()).toBe(true);
+    // What is copied back after every script: the static data and the booted heap, not the 5 MiB stack.
+    expect(warm.snapshotBytes).toBeGreaterThan(64 * 1024);
+    expect(warm.snapshotBytes).toBeLessThan(1024 * 1024);
     const bridge: HostBridge = { callTool: async () => '{"ok":true,"value":1}', emit: () => {}, started: () => {} };
     const request: RunRequest = {
       code: `(async function () {"use strict";
