@@ -100,6 +100,7 @@ export async function buildServer(config: ServerConfig, dependencies: ServerDepe
     dependencies.runtime ??
     (await createQuickJSRuntime({
       mode: config.runtime.mode,
+      warmSandboxes: config.runtime.warmSandboxes,
       ...(config.runtime.poolSize === undefined ? {} : { pool: { size: config.runtime.poolSize } }),
     }));
   const telemetry = createTelemetry({ runtimes: [runtime.name] });

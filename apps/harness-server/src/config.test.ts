@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       insecureNoAuth: false,
       metricsAuth: false,
       bodyLimitBytes: 1024 * 1024,
-      runtime: { mode: 'pool' },
+      runtime: { mode: 'pool', warmSandboxes: 2 },
       queue: { concurrency: 16, maxQueued: 256, retryAfterSeconds: 1, retry: { maxAttempts: 3 } },
       rateLimit: { max: 600, timeWindowMs: 60_000 },
       limits: {},
@@ -66,6 +66,7 @@ describe('loadConfig', () => {
         HARNESS_MAX_LIMITS_MEMORY_MB: '256',
         HARNESS_WORKSPACE: '.',
         HARNESS_MODE: 'dry-run',
+        HARNESS_WARM_SANDBOXES: '0',
         UNRELATED: 'ignored',
       },
     });
@@ -79,6 +80,7 @@ describe('loadConfig', () => {
       maxLimits: { memoryMb: 256 },
       workspace: directory,
       mode: 'dry-run',
+      runtime: { warmSandboxes: 0 },
     });
   });
 

@@ -100,6 +100,15 @@ export const ServerConfigSchema = z.strictObject({
     .strictObject({
       mode: z.enum(['pool', 'inline']).default('pool').describe('QuickJS in worker threads (pool) or inline.'),
       poolSize: z.number().int().min(1).max(256).optional().describe('Worker threads; default: the number of cores.'),
+      warmSandboxes: z
+        .number()
+        .int()
+        .min(0)
+        .max(64)
+        .default(2)
+        .describe(
+          'Booted QuickJS sandboxes kept per thread and restored from a snapshot after every script; a script that finds none idle boots its own. 0 boots one for every script.',
+        ),
     })
     .prefault({}),
   queue: z
@@ -321,6 +330,7 @@ export const ENVIRONMENT_VARIABLES: Readonly<Record<string, EnvironmentVariable>
   HARNESS_LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
   HARNESS_RUNTIME_MODE: { path: ['runtime', 'mode'], kind: 'string' },
   HARNESS_POOL_SIZE: { path: ['runtime', 'poolSize'], kind: 'integer' },
+  HARNESS_WARM_SANDBOXES: { path: ['runtime', 'warmSandboxes'], kind: 'integer' },
   HARNESS_QUEUE_CONCURRENCY: { path: ['queue', 'concurrency'], kind: 'integer' },
   HARNESS_QUEUE_MAX_QUEUED: { path: ['queue', 'maxQueued'], kind: 'integer' },
   HARNESS_QUEUE_MAX_RUNNING_PER_TENANT: { path: ['queue', 'maxRunningPerTenant'], kind: 'integer' },

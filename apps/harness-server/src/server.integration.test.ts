@@ -88,6 +88,20 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/^harness_pool_size\{runtime="quickjs"\} 1$/m);
     expect(text).toContain('harness_jobs_completed_total');
     expect(text).toMatch(/^harness_server_executions_total\{endpoint="scripts",mode="enabled",tenant="alpha"\} \d+$/m);
+    expect(metricValue(text, 'harness_sandbox_starts_total{runtime="quickjs",start="warm"}')).toBeGreaterThan(0);
+  });
+
+  it('runs scripts in sandboxes booted for them when runtime.warmSandboxes is 0', async () => {
+    const cold = await startTestServer({ env: { HARNESS_WARM_SANDBOXES: '0' } });
+    try {
+      const response = await cold.request('/v1/scripts', { body: { code: 'return 1' } });
+      expect(response.status).toBe(200);
+      const text = await metricsText(cold);
+      expect(metricValue(text, 'harness_sandbox_starts_total{runtime="quickjs",start="fresh"}')).toBe(1);
+      expect(metricValue(text, 'harness_sandbox_starts_total{runtime="quickjs",start="warm"}')).toBe(0);
+    } finally {
+      await cold.close();
+    }
   });
 
   it('GET /docs serves the UI and /docs/json the OpenAPI document of every route', async () => {
