@@ -402,7 +402,7 @@ export async function runInSandbox(
     else if (now >= nextMemoryCheck || holder.memoryBytes > checkedMemoryBytes) {
       // QuickJS's own limit misses most allocations in this build (see QuickJSModuleHolder): measure,
       // now and then and whenever the module's memory grew.
-      const used = memoryInUse(runtime, context);
+      const used = memoryInUse(context);
       // Measuring walks every object: the next measurement waits long enough to keep it cheap.
       nextMemoryCheck = Date.now() + Math.max(MEMORY_CHECK_MS, (Date.now() - now) * 20);
       checkedMemoryBytes = holder.memoryBytes;
@@ -751,19 +751,36 @@ function randomSeed(): number[] {
   return words;
 }
 
-/** Bytes the runtime's objects, strings, buffers and code take, computed by walking them. */
-function memoryInUse(runtime: QuickJSRuntime, context: QuickJSContext): number {
+/** The parts of quickjs-emscripten's `QuickJSContext` (0.32, pinned) that `memoryInUse` needs. */
+interface ContextInternals {
+  readonly ffi: { QTS_RuntimeComputeMemoryUsage(rt: unknown, ctx: unknown): unknown };
+  readonly ctx: { readonly value: unknown };
+  readonly rt: { readonly value: unknown };
+  readonly memory: { heapValueHandle(pointer: unknown): QuickJSHandle };
+}
+
+/**
+ * Bytes the runtime's objects, strings, buffers and code take, computed by walking them.
+ *
+ * Not `runtime.computeMemoryUsage()`: quickjs-emscripten creates a hidden "system" context in the
+ * runtime the first time that is called and keeps a pointer to it on the host. In a warm sandbox it
+ * would be created after the snapshot and freed by the next restore, and every later measurement
+ * would hand QuickJS a freed context whose bytes the next script controls. The measurement is made
+ * in the script's own context instead; the object it returns never reaches the script. A failure
+ * here is the engine's and propagates: the run ends and the module is dropped.
+ */
+function memoryInUse(context: QuickJSContext): number {
+  const { ffi, ctx, rt, memory } = context as unknown as ContextInternals;
+  const usage = memory.heapValueHandle(ffi.QTS_RuntimeComputeMemoryUsage(rt.value, ctx.value));
   try {
-    const usage = runtime.computeMemoryUsage();
     const used = context.getProp(usage, 'memory_used_size');
     try {
       return context.getNumber(used);
     } finally {
       used.dispose();
-      usage.dispose();
     }
-  } catch {
-    return 0;
+  } finally {
+    usage.dispose();
   }
 }
 

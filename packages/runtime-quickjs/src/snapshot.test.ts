@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { createHarness, defineTool, type HostBridge, type RunRequest } from '@script-harness/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { bootSandbox, QuickJSModuleHolder } from './engine.ts';
 import { createQuickJSRuntime } from './runtime.ts';
-import { compiledQuickJS, readMemoryLayout, usedEnd, WarmSandbox } from './snapshot.ts';
+import { compiledQuickJS, lazyHostState, readMemoryLayout, usedEnd, WarmSandbox } from './snapshot.ts';
 
 const echo = defineTool({
   name: 'echo',
@@ -95,6 +96,38 @@ describe('warm sandboxes', () => {
     expect(outcome).toEqual({ ok: true, valueJson: '5000' });
     expect(warm.reusable).toBe(true);
     expect(warm.isPristine()).toBe(true);
+  });
+
+  it('hold every script to its memory limit, also after a script that ran long enough to have its memory measured', async () => {
+    const { runtime, harness } = await inlineHarness();
+    try {
+      const hog =
+        'const keep = []; for (let i = 0; i < 150000; i++) keep.push({ a: i, b: i + 1, c: [i] }); ' +
+        'const t = Date.now(); while (Date.now() - t < 150) {} return keep.length;';
+      const limits = { limits: { memoryMb: 8 } };
+      expect((await harness.run(hog, limits)).error?.code).toBe('MEMORY_LIMIT');
+      // Runs past the memory-check interval, so its memory is measured while it runs.
+      expect((await harness.run('const t = Date.now(); while (Date.now() - t < 70) {} return 1;')).value).toBe(1);
+      expect((await harness.run(hog, limits)).error?.code).toBe('MEMORY_LIMIT');
+      expect((await harness.run(hog, limits)).error?.code).toBe('MEMORY_LIMIT');
+      expect(runtime.engineStats()?.freshRuns).toBe(0);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('notice host-side engine state created after the snapshot (a restore cannot roll it back)', async () => {
+    const holder = new QuickJSModuleHolder();
+    const sandbox = bootSandbox(holder, await holder.get(), true);
+    if (sandbox === undefined) throw new Error('no sandbox');
+    const booted = lazyHostState(sandbox);
+    // quickjs-emscripten creates a hidden system context the first time memory usage is computed.
+    sandbox.runtime.computeMemoryUsage().dispose();
+    expect(lazyHostState(sandbox)).not.toBe(booted);
+    // And caches a handle to the guest's Symbol the first time a well-known symbol is read.
+    const afterSystemContext = lazyHostState(sandbox);
+    sandbox.context.getWellKnownSymbol('iterator').dispose();
+    expect(lazyHostState(sandbox)).not.toBe(afterSystemContext);
   });
 
   it('seed Math.random afresh for every script (a restored sandbox would otherwise replay one sequence)', async () => {

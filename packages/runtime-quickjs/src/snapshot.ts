@@ -135,6 +135,25 @@ export function usedEnd(buffer: ArrayBuffer, from: number): number {
   return end;
 }
 
+/** Handles quickjs-emscripten (0.32) creates on a context the first time an API needs them. */
+const LAZY_CONTEXT_HANDLES = ['_global', '_BigInt', '_Symbol', '_SymbolIterator', '_SymbolAsyncIterator'] as const;
+
+/**
+ * What of quickjs-emscripten's own host-side state points into the module's memory and is created
+ * on first use: the runtime's hidden "system" context, its map of contexts, a context's cached
+ * handles. A restore cannot roll these back, so a warm sandbox whose state changed during a script
+ * (some API created one after the snapshot, and the restore just freed what it points at) is dropped.
+ */
+export function lazyHostState(sandbox: BootedSandbox): string {
+  const runtime = sandbox.runtime as unknown as { context?: unknown; contextMap?: Map<unknown, unknown> };
+  const context = sandbox.context as unknown as Record<string, unknown>;
+  return [
+    runtime.context !== undefined,
+    runtime.contextMap?.size,
+    ...LAZY_CONTEXT_HANDLES.map((name) => context[name] !== undefined),
+  ].join();
+}
+
 /** A booted sandbox in a module instance of its own, restored from its snapshot after every script. */
 export class WarmSandbox {
   readonly #holder: QuickJSModuleHolder;
@@ -142,6 +161,7 @@ export class WarmSandbox {
   readonly #layout: MemoryLayout;
   readonly #statics: Uint8Array;
   readonly #heap: Uint8Array;
+  readonly #hostState: string;
   /** False once the sandbox must not run another script. */
   reusable = true;
 
@@ -153,6 +173,7 @@ export class WarmSandbox {
     // (at the least the allocator's own bookkeeping of its top chunk).
     this.#statics = new Uint8Array(buffer.slice(0, layout.staticEnd));
     this.#heap = new Uint8Array(buffer.slice(layout.stackBase, usedEnd(buffer, layout.stackBase)));
+    this.#hostState = lazyHostState(sandbox);
   }
 
   /** Boots a sandbox in a new module instance and snapshots it; undefined when it cannot be booted. */
@@ -179,7 +200,10 @@ export class WarmSandbox {
     } finally {
       release();
       const holder = this.#holder;
-      this.reusable = !holder.isPoisoned(this.#sandbox.module) && holder.memoryBytes <= MAX_REUSED_MEMORY_BYTES;
+      this.reusable =
+        !holder.isPoisoned(this.#sandbox.module) &&
+        holder.memoryBytes <= MAX_REUSED_MEMORY_BYTES &&
+        lazyHostState(this.#sandbox) === this.#hostState;
       if (this.reusable) this.#restore();
     }
   }
