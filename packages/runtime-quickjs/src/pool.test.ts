@@ -89,6 +89,29 @@ describe('QuickJS worker pool', () => {
     }
   });
 
+  it('recycles a worker whose memory grew past the bound', async () => {
+    const runtime = await createQuickJSRuntime({
+      mode: 'pool',
+      pool: { size: 1, recycleAboveBytes: 160 * 1024 * 1024 },
+      warmSandboxes: 0,
+    });
+    const harness = createHarness({ runtime });
+    try {
+      for (let i = 0; i < 3; i++) expect((await harness.run(`return ${i};`)).value).toBe(i);
+      expect(runtime.stats()?.workerRestarts).toBe(0);
+      // 200 MB of typed arrays grow the worker's WebAssembly memory past the bound for good.
+      const big = await harness.run(
+        'const parts = []; for (let i = 0; i < 50; i++) parts.push(new Uint8Array(4 << 20)); return parts.length;',
+        { limits: { memoryMb: 512 } },
+      );
+      expect(big.value).toBe(50);
+      await expect.poll(() => runtime.stats()?.workerRestarts).toBe(1);
+      expect((await harness.run('return 1;')).value).toBe(1);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it('does not count scripts in warm sandboxes towards recycling: their snapshot restore leaves nothing behind', async () => {
     const runtime = await createQuickJSRuntime({
       mode: 'pool',

@@ -3,6 +3,7 @@
  * snapshot or in a fresh runtime and context (see snapshot.ts). Scripts interleave while they wait
  * for tool calls, which the main thread executes.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DeadlineControl, HostBridge } from '@script-harness/core';
 import type { FromWorker, ToWorker, WorkerData } from './protocol.ts';
@@ -78,9 +79,10 @@ async function runJob(jobId: number, message: Extract<ToWorker, { type: 'run' }>
 }
 
 function wasmMemoryBytes(): number {
-  // Memory of the whole worker is what recycling is about; WebAssembly memory lives outside the JS heap.
-  const usage = process.memoryUsage();
-  return usage.arrayBuffers + usage.external;
+  // Memory of the whole worker is what recycling is about; WebAssembly memory lives outside the JS
+  // heap, in V8's external memory (with ArrayBuffers). Read from the heap statistics, about 0.4 µs:
+  // process.memoryUsage() also reads the resident set from /proc, about 3.7 µs on every script.
+  return getHeapStatistics().external_memory;
 }
 
 await starting;
