@@ -13,6 +13,7 @@ function approval(id: string): PendingApproval {
     argsHash: 'h',
     createdAt: 0,
     expiresAt: 60_000,
+    requestedBy: { tenant: 'alpha', requestId: undefined },
   };
 }
 

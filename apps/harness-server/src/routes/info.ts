@@ -40,6 +40,9 @@ export const ServerInfoSchema = z.object({
   approvalTimeoutMs: z.number(),
 });
 
+/** What `GET /v1/info` answers. */
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
+
 export function infoRoutes(context: ServerContext): FastifyPluginAsyncZod {
   const { harness, config } = context;
   const ceilings = effectiveMaxLimits(config);
