@@ -57,6 +57,15 @@ export function Failure(props: { failure: { code: string; message: string } }) {
   );
 }
 
+/** What a failed request shows; a 401 also tells the app, which asks for a key again. */
+export function failureOf(
+  error: unknown,
+  onUnauthorized: (error: ApiError) => void,
+): { code: string; message: string } {
+  if (error instanceof ApiError && error.status === 401) onUnauthorized(error);
+  return errorInfo(error);
+}
+
 export function errorInfo(error: unknown): { code: string; message: string } {
   if (error instanceof ApiError) return { code: error.code, message: error.message };
   if (error instanceof Error) return { code: error.name, message: error.message };

@@ -1,8 +1,8 @@
 /** Health: pool size and utilisation, queue depth, error rate and more, read from /ready, /live and /metrics. */
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import { type ApiClient, ApiError } from './api.ts';
-import { errorInfo, Failure } from './components.tsx';
+import type { ApiClient, ApiError } from './api.ts';
+import { Failure, failureOf } from './components.tsx';
 import { formatClock, formatDuration, formatPercent } from './format.ts';
 import { usePolling } from './hooks.ts';
 import {
@@ -39,8 +39,7 @@ export function Health(props: { api: ApiClient; active: boolean; onUnauthorized:
         setProblem(undefined);
       } catch (error) {
         if (signal.aborted) return;
-        if (error instanceof ApiError && error.status === 401) props.onUnauthorized(error);
-        setProblem(errorInfo(error));
+        setProblem(failureOf(error, props.onUnauthorized));
       }
     },
     POLL_MS,

@@ -5,9 +5,9 @@
  * result, or the error with its line marked in the source.
  */
 import { useRef, useState } from 'preact/hooks';
-import { type ApiClient, ApiError } from './api.ts';
+import type { ApiClient, ApiError } from './api.ts';
 import type { ApprovalFeedState } from './approval-feed.ts';
-import { ApprovalCard, errorInfo, Failure, JsonBlock, ScriptError, SourceView } from './components.tsx';
+import { ApprovalCard, Failure, failureOf, JsonBlock, ScriptError, SourceView } from './components.tsx';
 import { formatDuration } from './format.ts';
 import { applyRunEvent, endedRun, failedRun, IDLE_RUN, type RunState, startedRun } from './run-state.ts';
 import type { ErrorData, HistoryItem, MessageExecution, RunSettings, ServerInfo } from './types.ts';
@@ -86,8 +86,8 @@ export function Playground(props: PlaygroundProps) {
         setRun((state) => failedRun(state, { code: 'STOPPED', message: 'stopped here; the server cancels the run' }));
         return;
       }
-      if (error instanceof ApiError && error.status === 401) props.onUnauthorized(error);
-      setRun((state) => failedRun(state, errorInfo(error)));
+      const failure = failureOf(error, props.onUnauthorized);
+      setRun((state) => failedRun(state, failure));
     } finally {
       if (controller.current === abort) controller.current = undefined;
     }

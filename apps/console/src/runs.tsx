@@ -1,7 +1,7 @@
 /** Recent runs with outcome, duration and tool calls (one opens with its source); spawned tasks, cancellable. */
 import { useState } from 'preact/hooks';
-import { type ApiClient, ApiError } from './api.ts';
-import { errorInfo, Failure, JsonBlock, ScriptError, SourceView } from './components.tsx';
+import type { ApiClient, ApiError } from './api.ts';
+import { Failure, failureOf, JsonBlock, ScriptError, SourceView } from './components.tsx';
 import { formatClock, formatDuration, shortId } from './format.ts';
 import { usePolling } from './hooks.ts';
 import type { RunDetail, RunSummary, TaskRecord } from './types.ts';
@@ -25,8 +25,7 @@ export function RunsAndTasks(props: { api: ApiClient; active: boolean; onUnautho
         setProblem(undefined);
       } catch (error) {
         if (signal.aborted) return;
-        if (error instanceof ApiError && error.status === 401) props.onUnauthorized(error);
-        setProblem(errorInfo(error));
+        setProblem(failureOf(error, props.onUnauthorized));
       }
     },
     POLL_MS,
@@ -37,7 +36,7 @@ export function RunsAndTasks(props: { api: ApiClient; active: boolean; onUnautho
     try {
       setDetail(await api.run(scriptId));
     } catch (error) {
-      setProblem(errorInfo(error));
+      setProblem(failureOf(error, props.onUnauthorized));
     }
   };
 
@@ -47,7 +46,7 @@ export function RunsAndTasks(props: { api: ApiClient; active: boolean; onUnautho
       await api.cancelTask(id);
       refresh();
     } catch (error) {
-      setProblem(errorInfo(error));
+      setProblem(failureOf(error, props.onUnauthorized));
     } finally {
       setCancelling(undefined);
     }
