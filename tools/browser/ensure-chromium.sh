@@ -17,16 +17,8 @@ set -euo pipefail
 
 log() { printf 'ensure-chromium: %s\n' "$*" >&2; }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo -n "$@"
-  else
-    log "need root to run: $*"
-    return 1
-  fi
-}
+# shellcheck source=../apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh"
 
 works() { [ -n "$1" ] && [ -x "$1" ] && timeout 30 "$1" --version >/dev/null 2>&1; }
 
@@ -46,23 +38,9 @@ find_chromium() {
   return 1
 }
 
-install_chromium() {
-  if ! command -v apt-get >/dev/null 2>&1; then
-    log "Chromium is not installed and apt-get is not available; install Chromium and set HARNESS_TEST_CHROMIUM"
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # The package lists are refreshed only when they do not know chromium yet.
-  if ! apt-cache show chromium >/dev/null 2>&1; then
-    log "apt-get update (the package lists do not know chromium yet)"
-    as_root apt-get update -qq >&2
-  fi
-  log "installing chromium with apt-get"
-  as_root apt-get install -y -qq chromium >&2
-}
 
 if ! browser="$(find_chromium)"; then
-  install_chromium
+  apt_install chromium 'install Chromium and set HARNESS_TEST_CHROMIUM'
   if ! browser="$(find_chromium)"; then
     log "chromium was installed but does not start"
     exit 1

@@ -26,31 +26,9 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo -n "$@"
-  else
-    log "need root to run: $*"
-    return 1
-  fi
-}
+# shellcheck source=../apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh"
 
-install_redis() {
-  if ! command -v apt-get >/dev/null 2>&1; then
-    log "redis-server is not installed and apt-get is not available; install Redis (>= 6.2) yourself"
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # The package lists are refreshed only when they do not know redis-server yet.
-  if ! apt-cache show redis-server >/dev/null 2>&1; then
-    log "apt-get update (the package lists do not know redis-server yet)"
-    as_root apt-get update -qq >&2
-  fi
-  log "installing redis-server with apt-get"
-  as_root apt-get install -y -qq redis-server >&2
-}
 
 stop_started() {
   local pidfile="$state_dir/redis.pid"
@@ -76,7 +54,7 @@ if command -v redis-cli >/dev/null 2>&1 && answers "$preferred_port"; then
 fi
 
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-  install_redis
+  apt_install redis-server 'install Redis (>= 6.2) yourself'
 fi
 
 port="$preferred_port"
