@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { renderLoadChart } from './chart.ts';
 import type { Answer } from './client.ts';
 import type { TimedSample } from './driver.ts';
-import { percentile } from './stats.ts';
+import { type AnswerTally, percentile } from './stats.ts';
 
 export type ScenarioName = 'concurrency' | 'soak' | 'exhaustion' | 'faults';
 
@@ -19,6 +19,15 @@ export interface Check {
   readonly pass: boolean;
   /** What was measured against what bound, in a sentence. */
   readonly detail: string;
+}
+
+/** Every answer arrived once, under the id it was sent with. */
+export function noneDuplicatedCheck(tally: AnswerTally): Check {
+  return {
+    name: 'none duplicated or crossed',
+    pass: tally.duplicated === 0 && tally.mismatched === 0,
+    detail: `${tally.duplicated} duplicated, ${tally.mismatched} answered under another id`,
+  };
 }
 
 export interface TimelinePoint {

@@ -11,7 +11,7 @@
 import type { Answer } from '../client.ts';
 import { createLoadClient } from '../client.ts';
 import { createRandom, runClosedLoop, runOpenLoop, sleep, startSampler } from '../driver.ts';
-import { buildReport, type Check, type LoadReport } from '../report.ts';
+import { buildReport, type Check, type LoadReport, noneDuplicatedCheck } from '../report.ts';
 import {
   crashingToolScript,
   EXPECTED_CODE,
@@ -157,11 +157,7 @@ export async function runFaults(options: FaultsOptions = {}): Promise<LoadReport
       pass: tally.byKind.lost === 0 && tally.byKind.untyped === 0,
       detail: `${tally.sent} answered (${refusedAfterShutdown.size} refused at the socket after shutdown), ${tally.byKind.lost} lost, ${tally.byKind.untyped} untyped`,
     },
-    {
-      name: 'none duplicated or crossed',
-      pass: tally.duplicated === 0 && tally.mismatched === 0,
-      detail: `${tally.duplicated} duplicated, ${tally.mismatched} answered under another id`,
-    },
+    noneDuplicatedCheck(tally),
     {
       name: 'each ends with its result or a fault code',
       pass: unexpected.length === 0,

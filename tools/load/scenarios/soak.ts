@@ -17,7 +17,7 @@
  */
 import { createLoadClient } from '../client.ts';
 import { createRandom, runOpenLoop, startSampler, type TimedSample } from '../driver.ts';
-import { buildReport, type Check, type LoadReport } from '../report.ts';
+import { buildReport, type Check, type LoadReport, noneDuplicatedCheck } from '../report.ts';
 import { EXPECTED_CODE, failingToolScript, memoryBombScript, timeoutScript, toolScript } from '../scripts.ts';
 import { startServerProcess } from '../server-process.ts';
 import { fitLine, type LineFit, MB, round1, summarizeLatency, tallyAnswers } from '../stats.ts';
@@ -199,11 +199,7 @@ export async function runSoak(options: SoakOptions): Promise<LoadReport> {
       pass: tally.byKind.lost === 0 && tally.byKind.untyped === 0,
       detail: `${tally.sent} sent, ${tally.byKind.lost} lost, ${tally.byKind.untyped} untyped`,
     },
-    {
-      name: 'none duplicated or crossed',
-      pass: tally.duplicated === 0 && tally.mismatched === 0,
-      detail: `${tally.duplicated} duplicated, ${tally.mismatched} answered under another id`,
-    },
+    noneDuplicatedCheck(tally),
     {
       name: 'each kind of script ends as it must',
       pass: unexpected.length === 0,
